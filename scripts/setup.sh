@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything Sluice's tests need on a fresh machine of this kind (Debian + node/npm):
+# Bun and the JS dependencies from the npm registry, and ffmpeg + Chromium from Debian when missing.
+# Safe to run again: it installs only what is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci (Bun comes from the npm registry as a dependency)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node_modules/.bin/bun --version >/dev/null

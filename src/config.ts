@@ -1,0 +1,180 @@
+/**
+ * The one typed configuration of Sluice: defaults in one table, overridden by environment variables
+ * and then by command-line flags, validated at start with messages that say what to fix.
+ * Pure (no Bun APIs): `parseConfig(argv, env)` is testable without starting anything.
+ */
+
+export interface Config {
+  /** Raw TCP ingest: address and port; the stream it feeds. */
+  ingestHost: string;
+  ingestPort: number;
+  ingestStream: string;
+  /** Further TCP ingest ports, each feeding its own stream (`--ingest 9091=cam2`). */
+  extraIngests: IngestPort[];
+  /** HTTP + WebSocket server. */
+  httpHost: string;
+  httpPort: number;
+  /** Largest accepted fMP4 box / WebM element, bytes. */
+  maxElementBytes: number;
+  /** GOP cache per stream, bytes; a GOP larger than this is not cached (late joiners wait for the next keyframe). */
+  gopCacheBytes: number;
+  /** Per-viewer send buffer, bytes: past it the viewer is closed (never silently dropped). */
+  viewerBufferBytes: number;
+  /** Largest message a viewer may send, bytes. */
+  maxViewerMessageBytes: number;
+  /** A publisher that sends nothing for this long is closed, seconds. */
+  publisherIdleSeconds: number;
+  /** Directory served as the player (index.html, sluice-player.ts). */
+  staticDir: string;
+  /** Log level: "info" logs events, "warn" only problems, "silent" nothing. */
+  logLevel: "info" | "warn" | "silent";
+}
+
+/** One raw TCP ingest port and the stream it feeds. */
+export interface IngestPort {
+  port: number;
+  stream: string;
+}
+
+type Kind = "string" | "port" | "bytes" | "seconds" | "name" | "level" | "ingests";
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  default: string;
+  help: string;
+}
+
+/** Every option, its flag, environment variable, default and meaning. The README's option table mirrors it. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: "ingestHost", flag: "--ingest-host", env: "SLUICE_INGEST_HOST", kind: "string", default: "0.0.0.0", help: "address the raw TCP ingest listens on" },
+  { key: "ingestPort", flag: "--ingest-port", env: "SLUICE_INGEST_PORT", kind: "port", default: "9090", help: "raw TCP ingest port (fMP4 or WebM bytes from ffmpeg)" },
+  { key: "ingestStream", flag: "--ingest-stream", env: "SLUICE_INGEST_STREAM", kind: "name", default: "live", help: "stream name the TCP ingest port feeds" },
+  { key: "extraIngests", flag: "--ingest", env: "SLUICE_INGEST", kind: "ingests", default: "", help: "more TCP ingest ports as PORT=STREAM (repeatable flag; env: comma-separated)" },
+  { key: "httpHost", flag: "--http-host", env: "SLUICE_HTTP_HOST", kind: "string", default: "0.0.0.0", help: "address of the HTTP + WebSocket server" },
+  { key: "httpPort", flag: "--http-port", env: "SLUICE_HTTP_PORT", kind: "port", default: "8080", help: "HTTP + WebSocket port (player, /ws/:stream)" },
+  { key: "maxElementBytes", flag: "--max-element-bytes", env: "SLUICE_MAX_ELEMENT_BYTES", kind: "bytes", default: "32MiB", help: "largest fMP4 box / WebM element accepted from a publisher" },
+  { key: "gopCacheBytes", flag: "--gop-cache-bytes", env: "SLUICE_GOP_CACHE_BYTES", kind: "bytes", default: "8MiB", help: "GOP cache per stream (0 disables it: joiners wait for the next keyframe)" },
+  { key: "viewerBufferBytes", flag: "--viewer-buffer-bytes", env: "SLUICE_VIEWER_BUFFER_BYTES", kind: "bytes", default: "16MiB", help: "bytes queued for one viewer before it is closed (must exceed the GOP cache)" },
+  { key: "maxViewerMessageBytes", flag: "--max-viewer-message-bytes", env: "SLUICE_MAX_VIEWER_MESSAGE_BYTES", kind: "bytes", default: "4KiB", help: "largest message a viewer may send" },
+  { key: "publisherIdleSeconds", flag: "--publisher-idle-seconds", env: "SLUICE_PUBLISHER_IDLE_SECONDS", kind: "seconds", default: "10", help: "close a publisher that sends nothing for this long" },
+  { key: "staticDir", flag: "--static-dir", env: "SLUICE_STATIC_DIR", kind: "string", default: "static", help: "folder with the player (index.html, sluice-player.ts), relative to the project root" },
+  { key: "logLevel", flag: "--log-level", env: "SLUICE_LOG_LEVEL", kind: "level", default: "info", help: "info | warn | silent" },
+];
+
+/** Raised for any invalid option; the message names the flag/variable and what to fix. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const STREAM_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const UNITS: Record<string, number> = { "": 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+
+/** Result of parsing: either a config to run with, or a request for help. */
+export type ParsedArgs = { help: true } | { help: false; config: Config };
+
+/** Parses `argv` (without the runtime and script) over `env` over the defaults; throws `ConfigError`. */
+export function parseConfig(argv: readonly string[], env: Record<string, string | undefined>): ParsedArgs {
+  const raw = new Map<keyof Config, { value: string; source: string }>();
+  for (const o of OPTIONS) {
+    const e = env[o.env];
+    raw.set(o.key, e !== undefined && e !== "" ? { value: e, source: `environment variable ${o.env}` } : { value: o.default, source: `default of ${o.flag}` });
+  }
+  const seenFlags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return { help: true };
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const spec = OPTIONS.find((o) => o.flag === flag);
+    if (!spec) throw new ConfigError(`unknown option "${arg}"; run with --help to see every option`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag} needs a value (${spec.help})`);
+    // A repeated --ingest adds a port; any other repeated flag overrides.
+    const prev = raw.get(spec.key);
+    const merged = spec.kind === "ingests" && seenFlags.has(flag) && prev ? `${prev.value},${value}` : value;
+    seenFlags.add(flag);
+    raw.set(spec.key, { value: merged, source: flag });
+  }
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    const { value, source } = raw.get(o.key)!;
+    out[o.key] = convert(o, value, source);
+  }
+  const config = out as unknown as Config;
+  validate(config);
+  return { help: false, config };
+}
+
+function convert(o: OptionSpec, value: string, source: string): unknown {
+  const bad = (what: string) => new ConfigError(`${source} = "${value}" is not ${what} (${o.help})`);
+  switch (o.kind) {
+    case "string":
+      if (value.trim() === "") throw bad("a non-empty string");
+      return value;
+    case "port": {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 0 || n > 65535) throw bad("a port number from 0 to 65535");
+      return n;
+    }
+    case "bytes": {
+      const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+      const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+      if (!m || unit === undefined) throw bad('a byte count such as "8MiB", "512KiB" or "1048576"');
+      return Math.floor(Number(m[1]) * unit);
+    }
+    case "seconds": {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n <= 0) throw bad("a positive number of seconds");
+      return n;
+    }
+    case "name":
+      if (!STREAM_NAME_RE.test(value)) throw bad("a stream name (1-64 letters, digits, _ or -)");
+      return value;
+    case "ingests":
+      return value.split(",").map((s) => s.trim()).filter(Boolean).map((item) => {
+        const m = /^(\d{1,5})=([A-Za-z0-9_-]{1,64})$/.exec(item);
+        if (!m || Number(m[1]) > 65535) throw bad('a list of PORT=STREAM pairs such as "9091=cam2,9092=cam3"');
+        return { port: Number(m[1]), stream: m[2]! };
+      });
+    case "level":
+      if (!["info", "warn", "silent"].includes(value)) throw bad('one of "info", "warn", "silent"');
+      return value;
+  }
+}
+
+function validate(c: Config): void {
+  if (c.maxElementBytes < 64 * 1024) throw new ConfigError(`--max-element-bytes must be at least 64KiB (got ${c.maxElementBytes}): a keyframe fragment is larger`);
+  if (c.viewerBufferBytes < c.gopCacheBytes + 2 * 1024 * 1024) {
+    throw new ConfigError(
+      `--viewer-buffer-bytes (${c.viewerBufferBytes}) must be larger than --gop-cache-bytes (${c.gopCacheBytes}) plus 2MiB of room for live fragments, ` +
+        "because a joining viewer is sent the whole GOP cache at once; raise it or lower the GOP cache",
+    );
+  }
+  if (c.maxViewerMessageBytes < 128) throw new ConfigError("--max-viewer-message-bytes must be at least 128 bytes");
+  const ingests = [{ port: c.ingestPort, stream: c.ingestStream }, ...c.extraIngests];
+  const ports = ingests.map((i) => i.port).filter((p) => p !== 0);
+  const dupPort = ports.find((p, i) => ports.indexOf(p) !== i || p === c.httpPort);
+  if (dupPort !== undefined) throw new ConfigError(`port ${dupPort} is used twice among --ingest-port, --ingest and --http-port; give each its own port`);
+  const names = ingests.map((i) => i.stream);
+  const dupName = names.find((n, i) => names.indexOf(n) !== i);
+  if (dupName) throw new ConfigError(`stream "${dupName}" is fed by two ingest ports; one stream has one publisher, so give each port its own stream name`);
+}
+
+/** The `--help` text, listing every option with its environment variable and default. */
+export function helpText(): string {
+  const rows = OPTIONS.map((o) => `  ${`${o.flag} <${o.kind}>`.padEnd(34)} ${o.help}\n  ${"".padEnd(34)} env ${o.env}, default ${o.default}`);
+  return [
+    "Sluice: low-latency live video relay (fMP4/WebM over TCP in, WebSocket + MSE out).",
+    "",
+    "Usage: bun run src/main.ts [options]     (or: npm start -- [options])",
+    "",
+    "Options (flags override environment variables, which override defaults):",
+    ...rows,
+    "  --help                             print this help",
+    "",
+    "Publish:  ffmpeg -re -i input ... -f mp4 -movflags empty_moov+default_base_moof+frag_keyframe tcp://localhost:9090",
+    "Watch:    http://localhost:8080/",
+  ].join("\n");
+}

@@ -1,0 +1,47 @@
+import { ByteQueue } from "./byte-queue.ts";
+import { DETECT_BYTES, detectFormat } from "./detect.ts";
+import { ParseError } from "./errors.ts";
+import { createFmp4Parser } from "./fmp4/parser.ts";
+import type { ContainerFormat, ContainerParser, ParserEvent, ParserOptions } from "./types.ts";
+import { createWebmParser } from "./webm/parser.ts";
+
+export { ParseError };
+export type { ParseErrorReason } from "./errors.ts";
+export type * from "./types.ts";
+export { DEFAULT_PARSER_OPTIONS } from "./types.ts";
+
+/** A parser for a known container. */
+export function createParser(format: ContainerFormat, options: ParserOptions): ContainerParser {
+  return format === "fmp4" ? createFmp4Parser(options) : createWebmParser(options);
+}
+
+/**
+ * A parser that sniffs the container from the first bytes (see `detectFormat`) and then delegates.
+ * `format` is undefined until enough bytes arrived to decide.
+ */
+export function createSniffingParser(options: ParserOptions): ContainerParser & { readonly format: ContainerFormat | undefined } {
+  let inner: ContainerParser | undefined;
+  const head = new ByteQueue();
+  return {
+    get format() {
+      return inner?.format as ContainerFormat;
+    },
+    get buffered() {
+      return inner ? inner.buffered : head.length;
+    },
+    push(chunk: Uint8Array): ParserEvent[] {
+      if (inner) return inner.push(chunk);
+      head.push(chunk);
+      const format = detectFormat(head.peek(0, Math.min(head.length, DETECT_BYTES)));
+      if (!format) return [];
+      inner = createParser(format, options);
+      return inner.push(head.take(head.length));
+    },
+    end(): ParserEvent[] {
+      if (inner) return inner.end();
+      if (head.length === 0) return [];
+      detectFormat(head.peek(0, head.length)); // garbage gets its own reason
+      throw new ParseError("truncated", `the stream ended after ${head.length} bytes, before its format was known`);
+    },
+  };
+}

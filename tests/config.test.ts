@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { type Config, ConfigError, helpText, OPTIONS, parseConfig } from "../src/config.ts";
+
+const cfg = (argv: string[], env: Record<string, string> = {}): Config => {
+  const r = parseConfig(argv, env);
+  if (r.help) throw new Error("help");
+  return r.config;
+};
+
+describe("config", () => {
+  test("defaults match the documented ones", () => {
+    const c = cfg([]);
+    expect(c).toMatchObject({ ingestHost: "0.0.0.0", ingestPort: 9090, ingestStream: "live", httpHost: "0.0.0.0", httpPort: 8080 });
+    expect(c.maxElementBytes).toBe(32 * 1024 * 1024);
+    expect(c.extraIngests).toEqual([]);
+  });
+
+  test("environment overrides defaults and flags override the environment", () => {
+    expect(cfg([], { SLUICE_HTTP_PORT: "8181" }).httpPort).toBe(8181);
+    expect(cfg(["--http-port", "8282"], { SLUICE_HTTP_PORT: "8181" }).httpPort).toBe(8282);
+    expect(cfg(["--http-port=8383"]).httpPort).toBe(8383);
+  });
+
+  test("byte sizes accept units", () => {
+    expect(cfg(["--gop-cache-bytes", "512KiB"]).gopCacheBytes).toBe(512 * 1024);
+    expect(cfg(["--max-element-bytes", "1MB"]).maxElementBytes).toBe(1_000_000);
+  });
+
+  test("--ingest repeats and the environment takes a comma-separated list", () => {
+    expect(cfg(["--ingest", "9091=cam2", "--ingest", "9092=cam3"]).extraIngests).toEqual([{ port: 9091, stream: "cam2" }, { port: 9092, stream: "cam3" }]);
+    expect(cfg([], { SLUICE_INGEST: "9091=cam2,9092=cam3" }).extraIngests).toHaveLength(2);
+  });
+
+  test("--help is recognised and the help text lists every option with its variable", () => {
+    expect(parseConfig(["--help"], {}).help).toBe(true);
+    const text = helpText();
+    for (const o of OPTIONS) {
+      expect(text).toContain(o.flag);
+      expect(text).toContain(o.env);
+    }
+  });
+
+  test.each([
+    [["--http-port", "70000"], /--http-port = "70000" is not a port number/],
+    [["--ingest-stream", "bad name!"], /not a stream name/],
+    [["--gop-cache-bytes", "lots"], /not a byte count/],
+    [["--nope"], /unknown option "--nope"/],
+    [["--http-port"], /--http-port needs a value/],
+    [["--gop-cache-bytes", "64MiB"], /--viewer-buffer-bytes .* must be larger than --gop-cache-bytes/],
+    [["--http-port", "9090"], /port 9090 is used twice/],
+    [["--ingest", "9091=live"], /stream "live" is fed by two ingest ports/],
+    [["--ingest", "cam2"], /PORT=STREAM/],
+    [["--log-level", "loud"], /one of "info", "warn", "silent"/],
+  ])("rejects %p with a message saying what to fix", (argv, message) => {
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError);
+    expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+
+  test("a bad environment variable is named in the error", () => {
+    expect(() => parseConfig([], { SLUICE_INGEST_PORT: "x" })).toThrow(/environment variable SLUICE_INGEST_PORT = "x"/);
+  });
+});
