@@ -1,3 +1,5 @@
+import { type CidrRange, parseCidr } from "./access/cidr.ts";
+
 /**
  * The one typed configuration of Sluice: defaults in one table, overridden by environment variables
  * and then by command-line flags, validated at start with messages that say what to fix.
@@ -26,6 +28,25 @@ export interface Config {
   publisherIdleSeconds: number;
   /** Directory served as the player (index.html, sluice-player.ts). */
   staticDir: string;
+  /** Most streams with a publisher at once. */
+  maxPublishers: number;
+  /** Most viewers of one stream, and of all streams together. */
+  maxViewersPerStream: number;
+  maxViewers: number;
+  /** Most concurrent ingest connections (TCP + HTTP) from one address. */
+  maxIngestPerAddress: number;
+  /** A new publisher for a live stream replaces the old one (default: it is refused). */
+  publisherTakeover: boolean;
+  /** Global publish key for HTTP ingest ("" = none). */
+  publishKey: string;
+  /** Per-stream publish keys for HTTP ingest. */
+  streamKeys: Record<string, string>;
+  /** Addresses allowed to publish without a key (TCP ingest always; HTTP ingest when no key applies). */
+  ingestAllow: CidrRange[];
+  /** Secret for signed viewer tokens ("" = viewers need no token). */
+  viewerSecret: string;
+  /** Allowed WebSocket `Origin`s (empty = any). */
+  allowedOrigins: string[];
   /** Log level: "info" logs events, "warn" only problems, "silent" nothing. */
   logLevel: "info" | "warn" | "silent";
 }
@@ -36,7 +57,10 @@ export interface IngestPort {
   stream: string;
 }
 
-type Kind = "string" | "port" | "bytes" | "seconds" | "name" | "level" | "ingests";
+type Kind = "bool" | "count" | "string" | "port" | "bytes" | "seconds" | "name" | "level" | "ingests" | "secret" | "keys" | "cidrs" | "origins";
+
+/** Loopback and private networks: a first run accepts publishers from this machine and the LAN only. */
+export const DEFAULT_INGEST_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
 
 interface OptionSpec {
   key: keyof Config;
@@ -60,6 +84,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "viewerBufferBytes", flag: "--viewer-buffer-bytes", env: "SLUICE_VIEWER_BUFFER_BYTES", kind: "bytes", default: "16MiB", help: "bytes queued for one viewer before it is closed (must exceed the GOP cache)" },
   { key: "maxViewerMessageBytes", flag: "--max-viewer-message-bytes", env: "SLUICE_MAX_VIEWER_MESSAGE_BYTES", kind: "bytes", default: "4KiB", help: "largest message a viewer may send" },
   { key: "publisherIdleSeconds", flag: "--publisher-idle-seconds", env: "SLUICE_PUBLISHER_IDLE_SECONDS", kind: "seconds", default: "10", help: "close a publisher that sends nothing for this long" },
+  { key: "maxPublishers", flag: "--max-publishers", env: "SLUICE_MAX_PUBLISHERS", kind: "count", default: "32", help: "most streams being published at once" },
+  { key: "maxViewersPerStream", flag: "--max-viewers-per-stream", env: "SLUICE_MAX_VIEWERS_PER_STREAM", kind: "count", default: "2000", help: "most viewers of one stream (more get HTTP 503)" },
+  { key: "maxViewers", flag: "--max-viewers", env: "SLUICE_MAX_VIEWERS", kind: "count", default: "10000", help: "most viewers in total (more get HTTP 503)" },
+  { key: "maxIngestPerAddress", flag: "--max-ingest-per-address", env: "SLUICE_MAX_INGEST_PER_ADDRESS", kind: "count", default: "4", help: "most concurrent ingest connections from one address" },
+  { key: "publisherTakeover", flag: "--publisher-takeover", env: "SLUICE_PUBLISHER_TAKEOVER", kind: "bool", default: "false", help: "a new publisher replaces the live one instead of being refused (true|false)" },
+  { key: "publishKey", flag: "--publish-key", env: "SLUICE_PUBLISH_KEY", kind: "secret", default: "", help: "key every HTTP publisher may use (?key= or Authorization: Bearer)" },
+  { key: "streamKeys", flag: "--stream-key", env: "SLUICE_STREAM_KEYS", kind: "keys", default: "", help: "per-stream publish key as STREAM=KEY (repeatable flag; env: comma-separated)" },
+  { key: "ingestAllow", flag: "--ingest-allow", env: "SLUICE_INGEST_ALLOW", kind: "cidrs", default: DEFAULT_INGEST_ALLOW, help: "address ranges (CIDR, comma-separated) that may publish over TCP, and over HTTP when no key is set" },
+  { key: "viewerSecret", flag: "--viewer-secret", env: "SLUICE_VIEWER_SECRET", kind: "secret", default: "", help: "require viewer tokens signed with this secret (scripts/mint-token.ts)" },
+  { key: "allowedOrigins", flag: "--allowed-origins", env: "SLUICE_ALLOWED_ORIGINS", kind: "origins", default: "", help: "comma-separated WebSocket Origins allowed to watch (empty: any)" },
   { key: "staticDir", flag: "--static-dir", env: "SLUICE_STATIC_DIR", kind: "string", default: "static", help: "folder with the player (index.html, sluice-player.ts), relative to the project root" },
   { key: "logLevel", flag: "--log-level", env: "SLUICE_LOG_LEVEL", kind: "level", default: "info", help: "info | warn | silent" },
 ];
@@ -93,7 +127,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     if (value === undefined) throw new ConfigError(`${flag} needs a value (${spec.help})`);
     // A repeated --ingest adds a port; any other repeated flag overrides.
     const prev = raw.get(spec.key);
-    const merged = spec.kind === "ingests" && seenFlags.has(flag) && prev ? `${prev.value},${value}` : value;
+    const merged = (spec.kind === "ingests" || spec.kind === "keys") && seenFlags.has(flag) && prev ? `${prev.value},${value}` : value;
     seenFlags.add(flag);
     raw.set(spec.key, { value: merged, source: flag });
   }
@@ -113,6 +147,14 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
     case "string":
       if (value.trim() === "") throw bad("a non-empty string");
       return value;
+    case "bool":
+      if (!["true", "false", "1", "0", "yes", "no"].includes(value)) throw bad("true or false");
+      return ["true", "1", "yes"].includes(value);
+    case "count": {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 1 || n > 1_000_000) throw bad("a whole number from 1 to 1000000");
+      return n;
+    }
     case "port": {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n < 0 || n > 65535) throw bad("a port number from 0 to 65535");
@@ -137,6 +179,32 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
         const m = /^(\d{1,5})=([A-Za-z0-9_-]{1,64})$/.exec(item);
         if (!m || Number(m[1]) > 65535) throw bad('a list of PORT=STREAM pairs such as "9091=cam2,9092=cam3"');
         return { port: Number(m[1]), stream: m[2]! };
+      });
+    case "secret":
+      if (value !== "" && value.length < 8) throw new ConfigError(`${source} is too short: use at least 8 characters (the value is not shown)`);
+      return value;
+    case "keys": {
+      const out: Record<string, string> = {};
+      for (const item of value.split(",").map((x) => x.trim()).filter(Boolean)) {
+        const eq = item.indexOf("=");
+        const name = item.slice(0, eq);
+        if (eq < 0 || !STREAM_NAME_RE.test(name) || item.length - eq - 1 < 8) {
+          throw new ConfigError(`${source} needs STREAM=KEY pairs with a valid stream name and a key of at least 8 characters (values not shown)`);
+        }
+        out[name] = item.slice(eq + 1);
+      }
+      return out;
+    }
+    case "cidrs":
+      try {
+        return value.split(",").map((x) => x.trim()).filter(Boolean).map(parseCidr);
+      } catch (e) {
+        throw bad(`a list of address ranges: ${(e as Error).message}`);
+      }
+    case "origins":
+      return value.split(",").map((x) => x.trim().replace(/\/$/, "")).filter(Boolean).map((o) => {
+        if (!/^https?:\/\/[^/\s]+$/.test(o)) throw bad('a comma-separated list of origins such as "https://example.com"');
+        return o;
       });
     case "level":
       if (!["info", "warn", "silent"].includes(value)) throw bad('one of "info", "warn", "silent"');

@@ -1,10 +1,13 @@
 import { resolve } from "node:path";
 import type { Config } from "./config.ts";
-import { listenTcpIngest } from "./ingest/tcp.ts";
+import { IngestGate } from "./ingest/gate.ts";
+import type { ActiveSession, SessionDeps } from "./ingest/publisher-session.ts";
+import { listenTcpIngest, type TcpIngest } from "./ingest/tcp.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { bundlePlayer } from "./server/player-bundle.ts";
 import { startHttpServer } from "./server/http-server.ts";
+import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
+import { ServerCounters } from "./stream/server-counters.ts";
 
 /** A running Sluice: the bound ports, the stream registry, and a way to stop it. */
 export interface Sluice {
@@ -20,23 +23,37 @@ export interface Sluice {
 
 const ROOT = resolve(import.meta.dir, "..");
 
-/** Wires the layers: TCP ingest → publisher sessions → stream state → WebSocket fan-out. */
+/** Wires the layers: ingest (TCP, HTTP) → publisher sessions → stream state → WebSocket fan-out. */
 export async function startSluice(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Sluice> {
   const staticDir = resolve(ROOT, config.staticDir);
   const playerJs = await bundlePlayer(staticDir);
   const registry = new StreamRegistry(config.gopCacheBytes);
+  const counters = new ServerCounters();
+  const gate = new IngestGate(config.maxIngestPerAddress);
+  let sessionDeps!: SessionDeps;
   const { server, fanout } = startHttpServer(
-    {
-      hostname: config.httpHost, port: config.httpPort, defaultStream: config.ingestStream, staticDir, playerJs,
-      viewerBufferBytes: config.viewerBufferBytes, maxViewerMessageBytes: config.maxViewerMessageBytes,
+    { hostname: config.httpHost, port: config.httpPort, viewerBufferBytes: config.viewerBufferBytes, maxViewerMessageBytes: config.maxViewerMessageBytes },
+    (sink) => {
+      sessionDeps = {
+        registry, sink, log, counters, parser: { maxElementBytes: config.maxElementBytes },
+        maxPublishers: config.maxPublishers, takeover: config.publisherTakeover, sessions: new Map<string, ActiveSession>(),
+      };
+      return {
+        registry, counters, log, staticDir, playerJs, defaultStream: config.ingestStream,
+        access: config,
+        limits: { maxViewers: config.maxViewers, maxViewersPerStream: config.maxViewersPerStream },
+        ingest: { deps: sessionDeps, gate, idleSeconds: config.publisherIdleSeconds },
+      };
     },
-    registry, log,
   );
-  const deps = { registry, sink: fanout, log, parser: { maxElementBytes: config.maxElementBytes } };
-  const ingests: Array<ReturnType<typeof listenTcpIngest>> = [];
+  const ingests: TcpIngest[] = [];
+  const feeds = [{ port: config.ingestPort, stream: config.ingestStream }, ...config.extraIngests];
   try {
-    for (const { port, stream } of [{ port: config.ingestPort, stream: config.ingestStream }, ...config.extraIngests]) {
-      const listener = listenTcpIngest({ hostname: config.ingestHost, port, stream, idleSeconds: config.publisherIdleSeconds }, deps);
+    for (const { port, stream } of feeds) {
+      const listener = listenTcpIngest(
+        { hostname: config.ingestHost, port, stream, idleSeconds: config.publisherIdleSeconds, allow: config.ingestAllow },
+        sessionDeps, gate,
+      );
       ingests.push(listener);
       log.info("ingest-listening", { address: `${config.ingestHost}:${listener.port}`, stream });
     }
@@ -49,10 +66,11 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   return {
     httpPort: server.port!,
     ingestPort: ingests[0]!.port,
-    ingestPorts: Object.fromEntries(ingests.map((l, i) => [i === 0 ? config.ingestStream : config.extraIngests[i - 1]!.stream, l.port])),
+    ingestPorts: Object.fromEntries(feeds.map((f, i) => [f.stream, ingests[i]!.port])),
     registry,
     async stop() {
       for (const l of ingests) l.stop();
+      for (const { session } of sessionDeps.sessions.values()) session.close({ reason: "shutdown", message: "the server is shutting down" });
       for (const s of registry.all()) if (s.live) fanout.ended(s);
       await server.stop(true);
     },

@@ -1,6 +1,7 @@
 import { createSniffingParser, ParseError, type ParserEvent, type ParserOptions } from "../container/index.ts";
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
+import type { ServerCounters } from "../stream/server-counters.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
 
@@ -8,7 +9,19 @@ export interface SessionDeps {
   registry: StreamRegistry;
   sink: StreamSink;
   log: Logger;
+  counters: ServerCounters;
   parser: ParserOptions;
+  /** Most streams with a publisher at once. */
+  maxPublishers: number;
+  /** A new publisher for a live stream replaces the old one instead of being refused. */
+  takeover: boolean;
+  /** Live sessions by stream name (one shared map per server), with the transport's way to drop each. */
+  sessions: Map<string, ActiveSession>;
+}
+
+export interface ActiveSession {
+  session: PublisherSession;
+  disconnect: () => void;
 }
 
 /**
@@ -21,8 +34,10 @@ export interface PublisherSession {
   push(chunk: Uint8Array): boolean;
   /** The connection is gone (or is being closed for `why`): flush, release the stream, tell viewers. */
   close(why?: SessionError): void;
-  /** Whether `close` already ran. */
+  /** Whether the session is over. */
   readonly closed: boolean;
+  /** Why it failed, once it has. */
+  readonly error: SessionError | undefined;
 }
 
 /** Why a session ended badly: a parser reason or a transport one such as `idle-timeout`. */
@@ -31,26 +46,50 @@ export interface SessionError {
   message: string;
 }
 
+/** A refusal: the stream is taken or the publisher limit is reached (already logged and counted). */
+export interface Refusal {
+  refused: "stream-busy" | "too-many-publishers";
+  message: string;
+}
+
+/** Session endings that are not the publisher's fault: viewers get a plain `ended`, no `error`. */
+const ORDERLY = new Set(["shutdown", "taken-over"]);
+
 let nextId = 0;
 
 /**
- * Claims `name` for a new publisher from `remote`. Returns a reason string (already logged) when the
- * stream has a publisher: the caller refuses the connection and the live publisher is untouched.
+ * Claims `name` for a new publisher from `remote`. `disconnect` must close the transport connection;
+ * it is called when another publisher takes the stream over. Returns a `Refusal` when the stream has a
+ * publisher (unless takeover is on) or too many streams are published: the caller refuses the
+ * connection and the live publisher is untouched.
  */
-export function openPublisherSession(name: string, remote: string, deps: SessionDeps): PublisherSession | string {
-  const { registry, sink, log } = deps;
+export function openPublisherSession(name: string, remote: string, deps: SessionDeps, disconnect: () => void): PublisherSession | Refusal {
+  const { registry, sink, log, counters, sessions } = deps;
+  const refuse = (refused: Refusal["refused"], message: string): Refusal => {
+    log.warn("publisher-refused", { stream: name, remote, reason: refused, message });
+    counters.reject("ingest", refused);
+    registry.prune(name);
+    return { refused, message };
+  };
+  const current = sessions.get(name);
+  if (current && deps.takeover) {
+    log.info("publisher-takeover", { stream: name, remote });
+    current.session.close({ reason: "taken-over", message: `replaced by a new publisher from ${remote}` });
+    current.disconnect();
+  } else if (current || registry.get(name)?.publisher !== undefined) {
+    return refuse("stream-busy", `stream "${name}" already has a publisher`);
+  }
+  if (registry.all().filter((s) => s.publisher !== undefined).length >= deps.maxPublishers) {
+    return refuse("too-many-publishers", `the server already has ${deps.maxPublishers} publishers (--max-publishers)`);
+  }
   const stream = registry.open(name);
   const id = `p${++nextId}`;
-  if (!stream.claim(id, Date.now())) {
-    registry.prune(name);
-    const reason = `stream "${name}" already has a publisher`;
-    log.warn("publisher-refused", { stream: name, remote, reason });
-    return reason;
-  }
+  stream.claim(id, Date.now());
   log.info("publisher-connected", { stream: name, remote });
   const parser = createSniffingParser(deps.parser);
   const startedAt = Date.now();
   let closed = false;
+  let failure: SessionError | undefined;
   let bytes = 0;
 
   const apply = (events: ParserEvent[], arrivedAt: number) => {
@@ -71,24 +110,34 @@ export function openPublisherSession(name: string, remote: string, deps: Session
     }
   };
 
-  const finish = (error?: SessionError) => {
+  const finish = (error?: SessionError, fromParser = false) => {
     closed = true;
+    failure = error;
+    if (sessions.get(name)?.session === session) sessions.delete(name);
     const wasOwner = stream.release(id);
     const fields = { stream: name, remote, bytes, seconds: Math.round((Date.now() - startedAt) / 100) / 10 };
     if (error) {
+      if (fromParser) counters.parserError(error.reason);
       log.warn("publisher-error", { ...fields, reason: error.reason, message: error.message });
-      if (wasOwner) sink.ended(stream, error);
+      if (wasOwner) sink.ended(stream, ORDERLY.has(error.reason) ? undefined : error);
     } else {
       log.info("publisher-disconnected", fields);
       if (wasOwner) sink.ended(stream);
     }
     registry.prune(name);
   };
+  const fail = (e: unknown) => {
+    if (e instanceof ParseError) finish({ reason: e.reason, message: e.message }, true);
+    else finish({ reason: "internal", message: e instanceof Error ? e.message : String(e) });
+  };
 
-  return {
+  const session: PublisherSession = {
     stream,
     get closed() {
       return closed;
+    },
+    get error() {
+      return failure;
     },
     push(chunk) {
       if (closed) return false;
@@ -98,25 +147,25 @@ export function openPublisherSession(name: string, remote: string, deps: Session
         apply(parser.push(chunk), arrivedAt);
         return true;
       } catch (e) {
-        finish(toSessionError(e));
+        fail(e);
         return false;
       }
     },
     close(why) {
       if (closed) return;
+      if (why) {
+        finish(why);
+        return;
+      }
       try {
         apply(parser.end(), performance.now());
       } catch (e) {
-        finish(why ?? toSessionError(e));
+        fail(e);
         return;
       }
-      finish(why);
+      finish();
     },
   };
-}
-
-/** Parser errors keep their reason; anything else is a bug in Sluice, reported as `internal`. */
-function toSessionError(e: unknown): SessionError {
-  if (e instanceof ParseError) return { reason: e.reason, message: e.message };
-  return { reason: "internal", message: e instanceof Error ? e.message : String(e) };
+  sessions.set(name, { session, disconnect });
+  return session;
 }

@@ -1,4 +1,6 @@
 import type { Socket } from "bun";
+import { type CidrRange, ipAllowed } from "../access/cidr.ts";
+import type { IngestGate } from "./gate.ts";
 import { openPublisherSession, type PublisherSession, type SessionDeps } from "./publisher-session.ts";
 
 export interface TcpIngestOptions {
@@ -8,6 +10,8 @@ export interface TcpIngestOptions {
   stream: string;
   /** Close a publisher silent for this long. */
   idleSeconds: number;
+  /** Addresses allowed to publish. */
+  allow: readonly CidrRange[];
 }
 
 export interface TcpIngest {
@@ -19,24 +23,40 @@ export interface TcpIngest {
 interface Conn {
   session?: PublisherSession;
   remote: string;
+  admitted: boolean;
   lastDataAt: number;
 }
 
 /**
  * Raw TCP ingest (`Bun.listen`): each connection is one publisher for `options.stream`. Bytes go to the
- * session as they arrive; a parser error, an idle publisher or a refused claim ends that connection only.
+ * session as they arrive; a parser error, an idle publisher or a refusal ends that connection only.
  */
-export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps): TcpIngest {
+export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, gate: IngestGate): TcpIngest {
   const conns = new Set<Socket<Conn>>();
+  const { log, counters } = deps;
+  const refuse = (socket: Socket<Conn>, reason: string, message: string) => {
+    log.warn("publisher-refused", { stream: options.stream, remote: socket.data.remote, reason, message });
+    counters.reject("ingest", reason);
+    socket.end();
+  };
   const listener = Bun.listen<Conn>({
     hostname: options.hostname,
     port: options.port,
     socket: {
       open(socket) {
-        const remote = `${socket.remoteAddress}:${socket.remotePort ?? "?"}`;
-        socket.data = { remote, lastDataAt: performance.now() };
-        const session = openPublisherSession(options.stream, remote, deps);
-        if (typeof session === "string") {
+        const address = socket.remoteAddress;
+        socket.data = { remote: `${address}:${socket.remotePort ?? "?"}`, admitted: false, lastDataAt: performance.now() };
+        if (!ipAllowed(address, options.allow)) {
+          refuse(socket, "address-not-allowed", `${address} is not in --ingest-allow`);
+          return;
+        }
+        if (!gate.admit(address)) {
+          refuse(socket, "too-many-from-address", `${address} already has ${gate.maxPerAddress} ingest connections (--max-ingest-per-address)`);
+          return;
+        }
+        socket.data.admitted = true;
+        const session = openPublisherSession(options.stream, socket.data.remote, deps, () => socket.end());
+        if ("refused" in session) {
           socket.end();
           return;
         }
@@ -51,6 +71,8 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps): T
       },
       close(socket) {
         conns.delete(socket);
+        if (socket.data.admitted) gate.release(socket.remoteAddress);
+        socket.data.admitted = false;
         socket.data.session?.close();
       },
       error(socket, err) {

@@ -2,47 +2,104 @@ import type { Server } from "bun";
 import { Hono } from "hono";
 import { join, normalize } from "node:path";
 import { STREAM_NAME_RE } from "../config.ts";
+import type { IngestGate } from "../ingest/gate.ts";
+import { ingestHttpBody } from "../ingest/http.ts";
+import type { SessionDeps } from "../ingest/publisher-session.ts";
+import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
-import type { Stream } from "../stream/stream.ts";
+import type { ServerCounters } from "../stream/server-counters.ts";
+import { type AccessConfig, checkPublisher, checkViewer } from "./access.ts";
 import type { ViewerData } from "./fanout.ts";
+import { renderMetrics } from "./metrics.ts";
+import { streamJson } from "./stream-json.ts";
 
 export interface AppDeps {
   registry: StreamRegistry;
+  counters: ServerCounters;
+  log: Logger;
+  access: AccessConfig;
+  /** The stream `/ws` means (the one the main TCP ingest port feeds). */
+  defaultStream: string;
   staticDir: string;
   /** The bundled player module served at /sluice-player.js. */
   playerJs: string;
+  limits: { maxViewers: number; maxViewersPerStream: number };
+  /** HTTP ingest shares the publisher sessions and per-address gate of TCP ingest. */
+  ingest: { deps: SessionDeps; gate: IngestGate; idleSeconds: number };
 }
 
 type Env = { Bindings: Server<ViewerData> };
 
+const plain = (status: number, body: string, headers: Record<string, string> = {}) =>
+  new Response(`${body}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+
 /**
- * The HTTP routes (Hono): the player page and module, stream JSON, health, and the WebSocket upgrade
- * at `/ws/:stream` (`/ws` = the default TCP-ingest stream). Bun passes the server as Hono's env.
+ * The HTTP routes (Hono): player page and module, stream JSON, health, Prometheus metrics, HTTP
+ * ingest at `/ingest/:name`, and the viewer WebSocket upgrade at `/ws/:stream`. Bun passes the server
+ * as Hono's env, so routes can upgrade and read the peer address.
  */
-export function createApp(deps: AppDeps & { defaultStream: string }): Hono<Env> {
+export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const { registry, staticDir, playerJs } = deps;
+  const { registry, counters, log, access, staticDir, playerJs } = deps;
   const page = () => new Response(Bun.file(join(staticDir, "index.html")), { headers: { "content-type": "text/html; charset=utf-8" } });
+  const peer = (srv: Server<ViewerData>, req: Request) => srv.requestIP(req) ?? { address: "?", port: 0 };
 
   app.get("/", page);
   app.get("/watch/:name", page);
   app.get("/sluice-player.js", () =>
     new Response(playerJs, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" } }),
   );
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/healthz", (c) => c.json({ ok: true, streams: registry.all().filter((s) => s.live).length }));
   app.get("/api/streams", (c) => c.json(registry.all().filter((s) => s.live || s.viewers > 0).map(streamJson)));
   app.get("/api/streams/:name", (c) => {
     const s = registry.get(c.req.param("name"));
     return s ? c.json(streamJson(s)) : c.json({ error: "no such stream" }, 404);
   });
+  app.get("/metrics", () =>
+    new Response(renderMetrics(registry, counters, process.memoryUsage()), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
+  );
 
-  const upgrade = (c: { env: Server<ViewerData>; req: { raw: Request } }, name: string) => {
-    if (!STREAM_NAME_RE.test(name)) return new Response("invalid stream name: use 1-64 letters, digits, _ or -\n", { status: 400 });
-    const req = c.req.raw;
-    const remote = c.env.requestIP(req);
-    const data: ViewerData = { stream: name, remote: remote ? `${remote.address}:${remote.port}` : "?", openedAt: Date.now() };
-    if (c.env.upgrade(req, { data })) return new Response(null);
-    return new Response("expected a WebSocket upgrade\n", { status: 426, headers: { upgrade: "websocket" } });
+  app.on(["PUT", "POST"], "/ingest/:name", async (c) => {
+    const name = c.req.param("name");
+    const { address, port } = peer(c.env, c.req.raw);
+    const remote = `${address}:${port}`;
+    const refuse = (status: number, reason: string, message: string, headers?: Record<string, string>) => {
+      log.warn("publisher-refused", { stream: name, remote, reason, message });
+      counters.reject("ingest", reason);
+      return plain(status, message, headers);
+    };
+    if (!STREAM_NAME_RE.test(name)) return refuse(400, "invalid-name", "invalid stream name: use 1-64 letters, digits, _ or -");
+    const denied = checkPublisher(new URL(c.req.url), c.req.header("authorization") ?? null, name, address, access);
+    if (denied) return refuse(denied.status, denied.reason, denied.message, denied.status === 401 ? { "www-authenticate": "Bearer" } : {});
+    if (!deps.ingest.gate.admit(address)) return refuse(503, "too-many-from-address", `${address} has too many ingest connections`);
+    try {
+      // A long-lived upload: no request timeout for it; our own idle limit applies.
+      c.env.timeout(c.req.raw, 0);
+      const res = await ingestHttpBody(c.req.raw, name, remote, deps.ingest.deps, deps.ingest.idleSeconds);
+      return res;
+    } finally {
+      deps.ingest.gate.release(address);
+    }
+  });
+
+  const upgrade = async (c: { env: Server<ViewerData>; req: { raw: Request; url: string; header(n: string): string | undefined } }, name: string) => {
+    const { address, port } = peer(c.env, c.req.raw);
+    const refuse = (status: number, reason: string, message: string) => {
+      log.warn("viewer-refused", { stream: name, remote: `${address}:${port}`, reason, message });
+      counters.reject("viewer", reason);
+      return plain(status, message);
+    };
+    if (!STREAM_NAME_RE.test(name)) return refuse(400, "invalid-name", "invalid stream name: use 1-64 letters, digits, _ or -");
+    const denied = await checkViewer(new URL(c.req.url), c.req.header("origin") ?? null, name, access);
+    if (denied) return refuse(denied.status, denied.reason, denied.message);
+    const total = registry.all().reduce((n, s) => n + s.viewers, 0);
+    if (total >= deps.limits.maxViewers) return refuse(503, "too-many-viewers", `the server has ${deps.limits.maxViewers} viewers (--max-viewers)`);
+    if ((registry.get(name)?.viewers ?? 0) >= deps.limits.maxViewersPerStream) {
+      return refuse(503, "too-many-viewers-per-stream", `stream ${name} has ${deps.limits.maxViewersPerStream} viewers (--max-viewers-per-stream)`);
+    }
+    const data: ViewerData = { stream: name, remote: `${address}:${port}`, openedAt: Date.now() };
+    if (c.env.upgrade(c.req.raw, { data })) return new Response(null);
+    return plain(426, "expected a WebSocket upgrade", { upgrade: "websocket" });
   };
   app.get("/ws", (c) => upgrade(c, deps.defaultStream));
   app.get("/ws/:stream", (c) => upgrade(c, c.req.param("stream")));
@@ -55,30 +112,4 @@ export function createApp(deps: AppDeps & { defaultStream: string }): Hono<Env> 
     return file.size > 0 ? new Response(file) : c.notFound();
   });
   return app;
-}
-
-/** The public JSON view of a stream. */
-export function streamJson(s: Stream): Record<string, unknown> {
-  const d = s.describe();
-  const st = s.stats;
-  const num = (n: number) => (Number.isFinite(n) ? Math.round(n * 1000) / 1000 : null);
-  return {
-    name: s.name,
-    live: s.live,
-    mime: d?.mime ?? null,
-    format: d?.format ?? null,
-    width: d?.width ?? null,
-    height: d?.height ?? null,
-    viewers: s.viewers,
-    bitrate: Math.round(st.bitrate),
-    fragmentRate: num(st.fragmentRate),
-    keyframeInterval: num(st.keyframeInterval),
-    uptime: Number.isFinite(st.liveSince) ? num((Date.now() - st.liveSince) / 1000) : null,
-    bytesIn: st.bytesIn,
-    bytesOut: st.bytesOut,
-    fragments: st.fragments,
-    publisherConnects: st.publisherConnects,
-    gopCacheBytes: s.gop.bytes,
-    publishDelayMs: { p50: num(st.publishDelayPercentile(0.5)), p99: num(st.publishDelayPercentile(0.99)) },
-  };
 }

@@ -1,27 +1,24 @@
 import type { Server, WebSocketHandler } from "bun";
-import type { Logger } from "../log.ts";
-import type { StreamRegistry } from "../stream/registry.ts";
-import { createApp } from "./app.ts";
+import { type AppDeps, createApp } from "./app.ts";
 import { createFanout, type ViewerData } from "./fanout.ts";
 
 export interface HttpServerOptions {
   hostname: string;
   port: number;
-  defaultStream: string;
-  staticDir: string;
-  playerJs: string;
   viewerBufferBytes: number;
   maxViewerMessageBytes: number;
 }
 
 /**
  * `Bun.serve` with the Hono app for HTTP and Bun's native WebSocket pub/sub for viewers. Returns the
- * server and the fan-out sink that publishers feed.
+ * server and the fan-out sink that publishers feed. `app` is everything the routes need but the sink.
  */
-export function startHttpServer(options: HttpServerOptions, registry: StreamRegistry, log: Logger) {
+export function startHttpServer(options: HttpServerOptions, app: (sink: ReturnType<typeof createFanout>) => AppDeps) {
   let server: Server<ViewerData> | undefined;
   const fanout = createFanout(() => server!);
-  const app = createApp({ registry, staticDir: options.staticDir, playerJs: options.playerJs, defaultStream: options.defaultStream });
+  const deps = app(fanout);
+  const { registry, log, counters } = deps;
+  const hono = createApp(deps);
 
   const websocket: WebSocketHandler<ViewerData> = {
     // Past this many queued bytes Bun would silently drop published fragments for the socket, which
@@ -36,6 +33,7 @@ export function startHttpServer(options: HttpServerOptions, registry: StreamRegi
     open(ws) {
       const stream = registry.open(ws.data.stream);
       stream.viewers++;
+      counters.viewersTotal++;
       log.info("viewer-join", { stream: stream.name, remote: ws.data.remote, viewers: stream.viewers, live: stream.live });
       if (!fanout.join(ws, stream)) {
         log.warn("viewer-join-failed", { stream: stream.name, remote: ws.data.remote, reason: "send buffer full on join" });
@@ -60,7 +58,9 @@ export function startHttpServer(options: HttpServerOptions, registry: StreamRegi
   server = Bun.serve<ViewerData>({
     hostname: options.hostname,
     port: options.port,
-    fetch: (req, srv) => app.fetch(req, srv),
+    // HTTP ingest bodies are endless streams: no size limit here, the parser caps each element.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    fetch: (req, srv) => hono.fetch(req, srv),
     websocket,
     error(err) {
       log.warn("http-error", { message: err.message });

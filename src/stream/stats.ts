@@ -31,6 +31,9 @@ export class StreamStats implements StreamCounters {
   bytesOut = 0;
   fragments = 0;
   keyframes = 0;
+  /** Slow-viewer policy events (maintained by the fan-out). */
+  viewerSkips = 0;
+  viewerCloses = 0;
   publisherConnects = 0;
   keyframeInterval = Number.NaN;
   liveSince = Number.NaN;

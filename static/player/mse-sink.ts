@@ -103,7 +103,7 @@ export class MseSink {
       }
       if (!this.#streaming) return;
       if (op.kind === "init" && op.mode !== "first") {
-        const next = this.queue.nextMedia();
+        const next = this.queue.mediaAfterHead();
         if (!next) return; // aligned to the first fragment of the new stream: wait for it
         if (op.mode === "changeType" && !this.#run(undefined, () => sb.changeType(op.mime))) return;
         if (!this.#run(undefined, () => (sb.timestampOffset = this.#continuationOffset(sb, next.info.start)))) return;

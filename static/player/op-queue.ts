@@ -105,9 +105,12 @@ export class OpQueue {
     return op;
   }
 
-  /** The first queued media fragment (the one an `init` continuation is aligned to). */
-  nextMedia(): MediaOp | undefined {
-    for (const op of this.#ops) if (op.kind === "media") return op;
+  /** The first media fragment queued behind the head (the one an `init` at the head is aligned to). */
+  mediaAfterHead(): MediaOp | undefined {
+    for (let i = 1; i < this.#ops.length; i++) {
+      const op = this.#ops[i]!;
+      if (op.kind === "media") return op;
+    }
     return undefined;
   }
 
@@ -119,6 +122,11 @@ export class OpQueue {
   /** Drops every queued media fragment and refuses new ones until a sync point. */
   resync(): void {
     this.#filter((op) => op.kind !== "media");
+    this.#awaitingSync = true;
+  }
+
+  /** Refuses new media fragments until a sync point, keeping what is queued. */
+  awaitSync(): void {
     this.#awaitingSync = true;
   }
 

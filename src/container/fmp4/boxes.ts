@@ -1,58 +1,67 @@
 import { ParseError } from "../errors.ts";
-import { Reader } from "../reader.ts";
+import type { Reader } from "../reader.ts";
+
+/** A fourcc as the big-endian u32 it is on the wire (compared as a number: no string per box). */
+export function fourcc(name: string): number {
+  return ((name.charCodeAt(0) << 24) | (name.charCodeAt(1) << 16) | (name.charCodeAt(2) << 8) | name.charCodeAt(3)) >>> 0;
+}
+
+/** The four characters of a numeric fourcc. */
+export function fourccName(type: number): string {
+  return String.fromCharCode(type >>> 24, (type >>> 16) & 0xff, (type >>> 8) & 0xff, type & 0xff);
+}
+
+/** A fourcc safe to put in a message: the characters when printable, else hex. */
+export function printable(type: number): string {
+  const name = fourccName(type);
+  return /^[\x20-\x7e]{4}$/.test(name) ? name : type.toString(16).padStart(8, "0");
+}
 
 // Box types (ISO/IEC 14496-12 unless noted).
-export const FTYP = "ftyp";
-export const STYP = "styp";
-export const MOOV = "moov";
-export const MVHD = "mvhd";
-export const TRAK = "trak";
-export const TKHD = "tkhd";
-export const MDIA = "mdia";
-export const MDHD = "mdhd";
-export const HDLR = "hdlr";
-export const MINF = "minf";
-export const STBL = "stbl";
-export const STSD = "stsd";
-export const MVEX = "mvex";
-export const TREX = "trex";
-export const MOOF = "moof";
-export const MFHD = "mfhd";
-export const TRAF = "traf";
-export const TFHD = "tfhd";
-export const TFDT = "tfdt";
-export const TRUN = "trun";
-export const MDAT = "mdat";
-export const MFRA = "mfra";
-export const FREE = "free";
-export const SKIP = "skip";
-export const SIDX = "sidx";
-export const PRFT = "prft";
-export const EMSG = "emsg";
+export const FTYP = fourcc("ftyp");
+export const MOOV = fourcc("moov");
+export const TRAK = fourcc("trak");
+export const TKHD = fourcc("tkhd");
+export const MDIA = fourcc("mdia");
+export const MDHD = fourcc("mdhd");
+export const HDLR = fourcc("hdlr");
+export const MINF = fourcc("minf");
+export const STBL = fourcc("stbl");
+export const STSD = fourcc("stsd");
+export const MVEX = fourcc("mvex");
+export const TREX = fourcc("trex");
+export const MOOF = fourcc("moof");
+export const MFHD = fourcc("mfhd");
+export const TRAF = fourcc("traf");
+export const TFHD = fourcc("tfhd");
+export const TFDT = fourcc("tfdt");
+export const TRUN = fourcc("trun");
+export const MDAT = fourcc("mdat");
+export const MFRA = fourcc("mfra");
+export const FREE = fourcc("free");
+export const SKIP = fourcc("skip");
+export const STYP = fourcc("styp");
+export const SIDX = fourcc("sidx");
+export const PRFT = fourcc("prft");
+export const EMSG = fourcc("emsg");
 // Codec configuration boxes inside sample entries.
-export const AVCC = "avcC"; // ISO/IEC 14496-15 §5.4.2
-export const HVCC = "hvcC"; // ISO/IEC 14496-15 §8.4.1
-export const AV1C = "av1C"; // AV1-ISOBMFF §2.3
-export const VPCC = "vpcC"; // VP codec ISO-BMFF binding §2.2
-export const ESDS = "esds"; // ISO/IEC 14496-14 §5.6
-export const WAVE = "wave"; // QuickTime sound description extension that may wrap esds
+export const AVCC = fourcc("avcC"); // ISO/IEC 14496-15 §5.4.2
+export const HVCC = fourcc("hvcC"); // ISO/IEC 14496-15 §8.4.1
+export const AV1C = fourcc("av1C"); // AV1-ISOBMFF §2.3
+export const VPCC = fourcc("vpcC"); // VP codec ISO-BMFF binding §2.2
+export const ESDS = fourcc("esds"); // ISO/IEC 14496-14 §5.6
+export const WAVE = fourcc("wave"); // QuickTime sound description extension that may wrap esds
 
 /** Largest box header: 32-bit size + type + 64-bit largesize. */
 export const MAX_BOX_HEADER = 16;
 
 /** A top-level box as announced by its header; the body may not have arrived yet. */
 export interface BoxHeader {
-  type: string;
+  type: number;
   /** Total size including the header. */
   size: number;
   /** 8, or 16 with a 64-bit largesize. */
   headerSize: number;
-}
-
-/** A complete box inside a parsed payload. `payload` is a view (no copy) of the bytes after the header. */
-export interface Box {
-  type: string;
-  payload: Uint8Array;
 }
 
 /**
@@ -63,14 +72,13 @@ export interface Box {
  */
 export function readBoxHeader(head: Uint8Array, maxBytes: number): BoxHeader | undefined {
   if (head.byteLength < 8) return undefined;
-  const r = new Reader(head);
-  let size = r.u32();
-  const type = r.fourcc();
+  let size = u32At(head, 0);
+  const type = u32At(head, 4);
   let headerSize = 8;
   if (size === 1) {
     // ISO/IEC 14496-12 §4.2: size == 1 means a 64-bit largesize follows the type.
     if (head.byteLength < 16) return undefined;
-    size = r.u64();
+    size = u32At(head, 8) * 0x1_0000_0000 + u32At(head, 12);
     headerSize = 16;
   } else if (size === 0) {
     // §4.2: size == 0 means "extends to end of file", which a live stream does not have.
@@ -81,49 +89,92 @@ export function readBoxHeader(head: Uint8Array, maxBytes: number): BoxHeader | u
   return { type, size, headerSize };
 }
 
+/** Big-endian u32 at `at`; the caller has checked `at + 4 <= bytes.byteLength`. */
+function u32At(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** A box inside a parsed buffer: its payload is `[start, end)` of the reader's bytes. */
+export interface BoxRange {
+  type: number;
+  start: number;
+  end: number;
+}
+
 /**
- * The child boxes of a complete container payload, in order. Every child must fit exactly: a size of
- * 0, a size smaller than its header, or one running past the payload is `malformed` (so iteration
- * always advances and ends).
+ * Walks the child boxes of the payload `[start, end)` of `r.bytes` without allocating per child:
+ * after each successful `next()`, `type`, `start` (payload start) and `end` describe the current one.
+ * A size of 0, a size smaller than its header, or a child running past `end` is `malformed`, so the
+ * walk always advances and ends.
  */
-export function childBoxes(payload: Uint8Array): Box[] {
-  const r = new Reader(payload);
-  const out: Box[] = [];
-  while (r.remaining > 0) {
-    const start = r.pos;
-    let size = r.u32();
-    const type = r.fourcc();
-    if (size === 1) size = r.u64();
-    const headerSize = r.pos - start;
-    if (size < headerSize) throw new ParseError("malformed", `child box '${printable(type)}' declares ${size} bytes`);
-    r.pos = start;
-    r.need(size, `child box '${printable(type)}'`);
-    out.push({ type, payload: payload.subarray(start + headerSize, start + size) });
-    r.pos = start + size;
+export class ChildBoxes {
+  type = 0;
+  start = 0;
+  end = 0;
+  private pos: number;
+
+  constructor(
+    private readonly r: Reader,
+    start: number,
+    private readonly limit: number,
+  ) {
+    this.pos = start;
   }
+
+  next(): boolean {
+    const { r } = this;
+    const at = this.pos;
+    if (at >= this.limit) return false;
+    if (this.limit - at < 8) throw new ParseError("malformed", `${this.limit - at} stray bytes where a child box header should be`);
+    r.pos = at;
+    let size = r.u32();
+    this.type = r.u32();
+    if (size === 1) {
+      if (this.limit - at < 16) throw new ParseError("malformed", `child box '${printable(this.type)}' has a truncated largesize`);
+      size = r.u64();
+    }
+    if (size < r.pos - at || size > this.limit - at) {
+      throw new ParseError("malformed", `child box '${printable(this.type)}' declares ${size} bytes with ${this.limit - at} left in its parent`);
+    }
+    this.start = r.pos;
+    this.end = at + size;
+    this.pos = this.end;
+    return true;
+  }
+}
+
+/** Every child of the payload `[start, end)` of `r.bytes`, in order (see `ChildBoxes`). */
+export function childBoxes(r: Reader, start: number, end: number): BoxRange[] {
+  const out: BoxRange[] = [];
+  for (const it = new ChildBoxes(r, start, end); it.next(); ) out.push({ type: it.type, start: it.start, end: it.end });
   return out;
 }
 
-/** First child of `type`, or undefined. */
-export function findBox(boxes: Box[], type: string): Box | undefined {
+/** First box of `type` in `boxes`, or undefined. */
+export function findBox(boxes: BoxRange[], type: number): BoxRange | undefined {
   return boxes.find((b) => b.type === type);
 }
 
-/** First child of `type`; `malformed` when it is missing. */
-export function requireBox(boxes: Box[], type: string, parent: string): Box {
+/** First box of `type` in `boxes`; `malformed` when it is missing. */
+export function requireBox(boxes: BoxRange[], type: number, parent: number): BoxRange {
   const box = findBox(boxes, type);
-  if (!box) throw new ParseError("malformed", `'${parent}' has no '${type}' box`);
+  if (!box) throw new ParseError("malformed", `'${printable(parent)}' has no '${printable(type)}' box`);
   return box;
 }
 
-/** Reads a FullBox version (8 bits) and flags (24 bits), ISO/IEC 14496-12 §4.2. */
-export function readFullBoxHeader(r: Reader): { version: number; flags: number } {
+/**
+ * Positions `r` at the payload of `box`, reads its FullBox version (8 bits) and flags (24 bits)
+ * (ISO/IEC 14496-12 §4.2) and checks that `fixedBytes` more bytes fit inside the box.
+ */
+export function openFullBox(r: Reader, box: BoxRange, fixedBytes: number): { version: number; flags: number } {
+  r.pos = box.start;
+  fits(r, box, 4 + fixedBytes);
   const version = r.u8();
   const flags = r.u24();
   return { version, flags };
 }
 
-/** A fourcc safe to show in a message. */
-export function printable(type: string): string {
-  return /^[\x20-\x7e]{4}$/.test(type) ? type : [...type].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+/** `malformed` unless `n` bytes from `r.pos` stay inside `box`. */
+export function fits(r: Reader, box: { type: number; end: number }, n: number): void {
+  if (r.pos + n > box.end) throw new ParseError("malformed", `'${printable(box.type)}' is too short: needs ${n} bytes at ${r.pos}, ends at ${box.end}`);
 }

@@ -1,5 +1,5 @@
 import { Reader, hex2 } from "../reader.ts";
-import { AV1C, AVCC, ESDS, HVCC, VPCC, WAVE, childBoxes, findBox, type Box } from "./boxes.ts";
+import { AV1C, AVCC, ESDS, HVCC, VPCC, WAVE, childBoxes, findBox, fits, fourccName, type BoxRange } from "./boxes.ts";
 import { mp4aChannels, mp4aCodecString } from "./esds.ts";
 
 /** What a sample entry tells about its track. */
@@ -25,22 +25,24 @@ const VISUAL_ENTRY_HEADER = 78;
 const AUDIO_ENTRY_HEADER = 28;
 
 /**
- * Reads one sample entry of a track whose handler is `kind` (`vide` → VisualSampleEntry, `soun` →
- * AudioSampleEntry, others: only the fourcc). `stsdVersion` is the version of the enclosing stsd,
- * needed to tell QuickTime sound description versions from ISO AudioSampleEntryV1.
- * Throws `malformed` when the entry's structure contradicts its size.
+ * Reads the sample entry `entry` (a box inside `bytes`) of a track whose handler is `handler` (`vide`
+ * → VisualSampleEntry, `soun` → AudioSampleEntry, others: only the fourcc). `stsdVersion` is the
+ * version of the enclosing stsd, needed to tell QuickTime sound description versions from ISO
+ * AudioSampleEntryV1. Throws `malformed` when the entry's structure contradicts its size.
  */
-export function readSampleEntry(entry: Box, kind: string, stsdVersion: number): SampleEntryInfo {
-  const codecId = entry.type;
-  const r = new Reader(entry.payload);
-  if (kind === "vide") {
+export function readSampleEntry(bytes: Uint8Array, entry: BoxRange, handler: string, stsdVersion: number): SampleEntryInfo {
+  const codecId = fourccName(entry.type);
+  const r = new Reader(bytes, entry.start);
+  if (handler === "vide") {
+    fits(r, entry, VISUAL_ENTRY_HEADER);
     r.skip(SAMPLE_ENTRY_HEADER + 16);
     const width = r.u16();
     const height = r.u16();
-    const children = entryChildren(entry, VISUAL_ENTRY_HEADER);
-    return { codecId, codec: codecString(codecId, children), width, height };
+    const children = childBoxes(r, entry.start + VISUAL_ENTRY_HEADER, entry.end);
+    return { codecId, codec: codecString(codecId, r, children), width, height };
   }
-  if (kind === "soun") {
+  if (handler === "soun") {
+    fits(r, entry, AUDIO_ENTRY_HEADER);
     r.skip(SAMPLE_ENTRY_HEADER);
     const soundVersion = r.u16();
     r.skip(6);
@@ -53,33 +55,35 @@ export function readSampleEntry(entry: Box, kind: string, stsdVersion: number): 
       headerSize += 16;
     } else if (stsdVersion === 0 && soundVersion === 2) {
       // QuickTime SoundDescription v2: sizeOfStructOnly, float64 rate, channel count and 5 more u32.
-      r.skip(4);
+      headerSize += 36;
+      r.pos = entry.start;
+      fits(r, entry, headerSize);
+      r.skip(AUDIO_ENTRY_HEADER + 4);
       sampleRate = r.float(8);
       channels = r.u32();
-      headerSize += 36;
     }
-    const children = entryChildren(entry, headerSize);
-    const esds = codecId === "mp4a" ? findEsds(children) : undefined;
+    r.pos = entry.start;
+    fits(r, entry, headerSize);
+    const children = childBoxes(r, entry.start + headerSize, entry.end);
+    const esds = codecId === "mp4a" ? findEsds(r, children) : undefined;
     channels = (esds && mp4aChannels(esds)) ?? channels;
-    return { codecId, codec: codecString(codecId, children), sampleRate, channels };
+    return { codecId, codec: codecString(codecId, r, children), sampleRate, channels };
   }
-  return { codecId, codec: codecString(codecId, []) };
-}
-
-/** Child boxes after a sample entry's fixed fields; `malformed` when the entry is shorter than them. */
-function entryChildren(entry: Box, fixedSize: number): Box[] {
-  new Reader(entry.payload).need(fixedSize, `'${entry.type}' sample entry fields`);
-  return childBoxes(entry.payload.subarray(fixedSize));
+  return { codecId, codec: codecString(codecId, r, []) };
 }
 
 /** esds of an mp4a entry, directly or inside a QuickTime `wave` box (QTFF "Sound Sample Description"). */
-function findEsds(children: Box[]): Uint8Array | undefined {
+function findEsds(r: Reader, children: BoxRange[]): Uint8Array | undefined {
   const wave = findBox(children, WAVE);
-  return findBox(children, ESDS)?.payload ?? (wave && findBox(childBoxes(wave.payload), ESDS)?.payload);
+  const esds = findBox(children, ESDS) ?? (wave && findBox(childBoxes(r, wave.start, wave.end), ESDS));
+  return esds && r.bytes.subarray(esds.start, esds.end);
 }
 
-function codecString(codecId: string, children: Box[]): string {
-  const config = (type: string) => findBox(children, type)?.payload;
+function codecString(codecId: string, r: Reader, children: BoxRange[]): string {
+  const config = (type: number) => {
+    const box = findBox(children, type);
+    return box && r.bytes.subarray(box.start, box.end);
+  };
   switch (codecId) {
     case "avc1":
     case "avc2":
@@ -103,7 +107,7 @@ function codecString(codecId: string, children: Box[]): string {
       return vpcC ? vpCodecString(codecId, vpcC) : "";
     }
     case "mp4a": {
-      const esds = findEsds(children);
+      const esds = findEsds(r, children);
       return esds ? mp4aCodecString(esds) : "";
     }
     case "Opus":
@@ -111,6 +115,7 @@ function codecString(codecId: string, children: Box[]): string {
     case "fLaC":
       return "flac";
     default:
+      // Encrypted (encv/enca) or unknown entries: the fourcc itself when it can stand in a codecs list.
       return /^[0-9A-Za-z][0-9A-Za-z._-]{3}$/.test(codecId) ? codecId : "";
   }
 }

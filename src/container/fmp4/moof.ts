@@ -1,11 +1,8 @@
 import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { FragmentEvent, TrackInfo } from "../types.ts";
-import { MFHD, TFDT, TFHD, TRAF, TRUN, childBoxes, findBox, readFullBoxHeader, requireBox, type Box } from "./boxes.ts";
+import { ChildBoxes, MFHD, TFDT, TFHD, TRAF, TRUN, openFullBox, type BoxRange } from "./boxes.ts";
 import type { MovieInfo } from "./moov.ts";
-
-/** The FragmentEvent fields a moof (and an optional prft before it) determine. */
-export type FragmentInfo = Omit<FragmentEvent, "type" | "bytes">;
 
 // sample_is_non_sync_sample bit of sample flags, ISO/IEC 14496-12 §8.8.3.1.
 const NON_SYNC_SAMPLE = 0x0001_0000;
@@ -25,8 +22,9 @@ const TRUN_SAMPLE_CTO = 0x800;
 // Seconds between the NTP epoch (1900) and the Unix epoch (1970).
 const NTP_UNIX_OFFSET_S = 2_208_988_800;
 
+/** What one traf says about its first sample and its length. */
 interface TrafInfo {
-  trackId: number;
+  track: TrackInfo;
   baseMediaDecodeTime: number | undefined;
   /** Resolved flags of the traf's first sample; undefined when it has no samples. */
   firstSampleFlags: number | undefined;
@@ -35,122 +33,142 @@ interface TrafInfo {
 }
 
 /**
- * Reads a complete `moof` payload (and the payload of the `prft` just before it, if any) against the
- * movie's tracks. Keyframe: the first sample of the first video traf is a sync sample (resolved via
- * trun first_sample_flags → per-sample flags → tfhd default → trex default); false when a video
- * stream's fragment has no video sample; always true for audio-only streams. Times refer to the video
- * traf, else the first traf. Throws `malformed` on any box that contradicts its size or references an
- * unknown track.
+ * Builds the FragmentEvent for `bytes` (one whole fragment). `moof` is the range of its moof payload
+ * and `prft` that of an optional prft just before it, both inside `meta`: `bytes` itself or any
+ * buffer holding those boxes (the parser passes a view of its input to avoid reading a fresh copy).
+ * keyframe: the first sample of the first video traf is a sync sample, resolved by trun
+ * first_sample_flags → its per-sample flags → tfhd default_sample_flags → trex default; false when a
+ * stream with video has no video sample in the fragment; always true for audio-only streams.
+ * decodeTime/timescale/duration refer to the video traf, else the first traf. Throws `malformed` for
+ * any box that contradicts its size or names a track the moov does not declare.
  */
-export function readFragmentInfo(moof: Uint8Array, prft: Uint8Array | undefined, movie: MovieInfo): FragmentInfo {
-  const boxes = childBoxes(moof);
-  const trafs = boxes.filter((b) => b.type === TRAF).map((b) => readTraf(b, movie));
-  const isVideo = (id: number) => trackById(movie, id).kind === "video";
+export function readFragment(bytes: Uint8Array, meta: Uint8Array, moof: BoxRange, prft: BoxRange | undefined, movie: MovieInfo): FragmentEvent {
+  const r = new Reader(meta);
+  let sequence: number | undefined;
+  let main: TrafInfo | undefined;
+  let video: TrafInfo | undefined;
+  for (const it = new ChildBoxes(r, moof.start, moof.end); it.next(); ) {
+    if (it.type === MFHD) {
+      openFullBox(r, it, 4);
+      sequence = r.u32();
+    } else if (it.type === TRAF) {
+      const traf = readTraf(r, it, movie);
+      if (traf.track.kind === "video") video ??= traf;
+      main ??= traf;
+    }
+  }
+  if (video) main = video;
   const hasVideo = movie.tracks.some((t) => t.kind === "video");
-  const videoTraf = trafs.find((t) => isVideo(t.trackId));
-  const main = videoTraf ?? trafs[0];
-  const mainTrack = main ? trackById(movie, main.trackId) : movie.tracks.find((t) => t.kind !== "other");
-  const timescale = mainTrack?.timescale ?? 0;
-
-  const flags = videoTraf?.firstSampleFlags;
-  const info: FragmentInfo = {
+  const flags = video?.firstSampleFlags;
+  const timescale = (main?.track ?? movie.tracks.find((t) => t.kind !== "other"))?.timescale ?? 0;
+  const event: FragmentEvent = {
+    type: "fragment",
+    bytes,
     keyframe: hasVideo ? flags !== undefined && (flags & NON_SYNC_SAMPLE) === 0 : true,
     decodeTime: main?.baseMediaDecodeTime ?? 0,
     timescale,
   };
-  if (main?.duration !== undefined) info.duration = main.duration;
-  const mfhd = findBox(boxes, MFHD);
-  if (mfhd) {
-    const r = new Reader(mfhd.payload);
-    readFullBoxHeader(r);
-    info.sequence = r.u32();
-  }
-  if (prft) Object.assign(info, readPrft(prft, movie, timescale));
-  return info;
+  if (main?.duration !== undefined) event.duration = main.duration;
+  if (sequence !== undefined) event.sequence = sequence;
+  if (prft) readPrft(r, prft, movie, event);
+  return event;
 }
 
 function trackById(movie: MovieInfo, id: number): TrackInfo {
-  const track = movie.tracks.find((t) => t.id === id);
-  if (!track) throw new ParseError("malformed", `fragment refers to track ${id}, which the moov does not declare`);
-  return track;
+  for (const t of movie.tracks) if (t.id === id) return t;
+  throw new ParseError("malformed", `fragment refers to track ${id}, which the moov does not declare`);
 }
 
-function readTraf(traf: Box, movie: MovieInfo): TrafInfo {
-  const boxes = childBoxes(traf.payload);
-  const r = new Reader(requireBox(boxes, TFHD, TRAF).payload);
-  const { flags: tfhdFlags } = readFullBoxHeader(r);
-  const trackId = r.u32();
-  if (tfhdFlags & TFHD_BASE_DATA_OFFSET) r.skip(8);
-  if (tfhdFlags & TFHD_SAMPLE_DESCRIPTION_INDEX) r.skip(4);
-  const trex = movie.trex.get(trackId);
-  const defaultDuration = tfhdFlags & TFHD_DEFAULT_DURATION ? r.u32() : trex?.defaultSampleDuration;
-  if (tfhdFlags & TFHD_DEFAULT_SIZE) r.skip(4);
-  const defaultFlags = tfhdFlags & TFHD_DEFAULT_FLAGS ? r.u32() : trex?.defaultSampleFlags;
+// Optional tfhd fields in order with their widths (§8.8.7.2).
+const TFHD_FIELDS: ReadonlyArray<readonly [flag: number, bytes: number]> = [
+  [TFHD_BASE_DATA_OFFSET, 8],
+  [TFHD_SAMPLE_DESCRIPTION_INDEX, 4],
+  [TFHD_DEFAULT_DURATION, 4],
+  [TFHD_DEFAULT_SIZE, 4],
+  [TFHD_DEFAULT_FLAGS, 4],
+];
 
-  let baseMediaDecodeTime: number | undefined;
-  const tfdt = findBox(boxes, TFDT);
+function readTraf(r: Reader, traf: BoxRange, movie: MovieInfo): TrafInfo {
+  let tfhd: BoxRange | undefined;
+  let tfdt: BoxRange | undefined;
+  for (const it = new ChildBoxes(r, traf.start, traf.end); it.next(); ) {
+    if (it.type === TFHD) tfhd ??= { type: it.type, start: it.start, end: it.end };
+    else if (it.type === TFDT) tfdt ??= { type: it.type, start: it.start, end: it.end };
+  }
+  if (!tfhd) throw new ParseError("malformed", "a traf has no tfhd");
+
+  const { flags } = openFullBox(r, tfhd, 4);
+  const track = trackById(movie, r.u32());
+  let optional = 0;
+  for (const [flag, bytes] of TFHD_FIELDS) if (flags & flag) optional += bytes;
+  if (r.pos + optional > tfhd.end) throw new ParseError("malformed", `tfhd with flags ${flags.toString(16)} is too short`);
+  if (flags & TFHD_BASE_DATA_OFFSET) r.skip(8);
+  if (flags & TFHD_SAMPLE_DESCRIPTION_INDEX) r.skip(4);
+  const trex = movie.trex.get(track.id);
+  const defaultDuration = flags & TFHD_DEFAULT_DURATION ? r.u32() : trex?.defaultSampleDuration;
+  if (flags & TFHD_DEFAULT_SIZE) r.skip(4);
+  const defaultFlags = flags & TFHD_DEFAULT_FLAGS ? r.u32() : trex?.defaultSampleFlags;
+
+  const info: TrafInfo = { track, baseMediaDecodeTime: undefined, firstSampleFlags: undefined, duration: 0 };
   if (tfdt) {
-    const t = new Reader(tfdt.payload);
-    const { version } = readFullBoxHeader(t);
-    baseMediaDecodeTime = version === 1 ? t.u64() : t.u32();
+    const { version } = openFullBox(r, tfdt, version1(r, tfdt) ? 8 : 4);
+    info.baseMediaDecodeTime = version === 1 ? r.u64() : r.u32();
   }
-
-  let firstSampleFlags: number | undefined;
-  let duration: number | undefined = 0;
-  for (const trun of boxes) {
-    if (trun.type !== TRUN) continue;
-    const run = readTrun(trun, defaultDuration, defaultFlags);
-    if (firstSampleFlags === undefined) firstSampleFlags = run.firstSampleFlags;
-    duration = duration === undefined || run.duration === undefined ? undefined : duration + run.duration;
+  for (const it = new ChildBoxes(r, traf.start, traf.end); it.next(); ) {
+    if (it.type === TRUN) readTrun(r, it, info, defaultDuration, defaultFlags);
   }
-  return { trackId, baseMediaDecodeTime, firstSampleFlags, duration };
+  return info;
 }
 
-function readTrun(trun: Box, defaultDuration: number | undefined, defaultFlags: number | undefined) {
-  const r = new Reader(trun.payload);
-  const { flags } = readFullBoxHeader(r);
+/** Whether the FullBox `box` is version 1 (64-bit times); `malformed` if it has no version byte. */
+function version1(r: Reader, box: BoxRange): boolean {
+  return openFullBox(r, box, 0).version === 1;
+}
+
+/** Folds one trun (§8.8.8) into `info`: first-sample flags (if still unknown) and durations. */
+function readTrun(r: Reader, trun: BoxRange, info: TrafInfo, defaultDuration: number | undefined, defaultFlags: number | undefined): void {
+  const { flags } = openFullBox(r, trun, 4);
   const count = r.u32();
   if (flags & TRUN_DATA_OFFSET) r.skip(4);
   const firstFlags = flags & TRUN_FIRST_SAMPLE_FLAGS ? r.u32() : undefined;
-  const hasDuration = (flags & TRUN_SAMPLE_DURATION) !== 0;
-  const hasFlags = (flags & TRUN_SAMPLE_FLAGS) !== 0;
-  const stride = 4 * [TRUN_SAMPLE_DURATION, TRUN_SAMPLE_SIZE, TRUN_SAMPLE_FLAGS, TRUN_SAMPLE_CTO].filter((f) => flags & f).length;
-  r.need(count * stride, `trun with ${count} samples`);
-  if (count === 0) return { firstSampleFlags: undefined, duration: 0 };
-
   // Per-sample record: duration, size, flags, composition offset, each present by its flag (§8.8.8.2).
-  const flagsAt = (hasDuration ? 4 : 0) + (flags & TRUN_SAMPLE_SIZE ? 4 : 0);
+  const hasDuration = (flags & TRUN_SAMPLE_DURATION) !== 0;
+  const hasSize = (flags & TRUN_SAMPLE_SIZE) !== 0;
+  const hasFlags = (flags & TRUN_SAMPLE_FLAGS) !== 0;
+  const stride = 4 * (+hasDuration + +hasSize + +hasFlags + +((flags & TRUN_SAMPLE_CTO) !== 0));
   const start = r.pos;
-  let firstSampleFlags = firstFlags;
-  if (firstSampleFlags === undefined && hasFlags) {
-    r.pos = start + flagsAt;
-    firstSampleFlags = r.u32();
-  }
-  firstSampleFlags ??= defaultFlags ?? 0;
+  if (start + count * stride > trun.end) throw new ParseError("malformed", `trun declares ${count} samples of ${stride} bytes, more than it holds`);
+  if (count === 0) return;
 
-  let duration: number | undefined;
+  if (info.firstSampleFlags === undefined) {
+    let first = firstFlags;
+    if (first === undefined && hasFlags) {
+      r.pos = start + (hasDuration ? 4 : 0) + (hasSize ? 4 : 0);
+      first = r.u32();
+    }
+    info.firstSampleFlags = first ?? defaultFlags ?? 0;
+  }
+  if (info.duration === undefined) return;
   if (hasDuration) {
-    duration = 0;
+    let sum = 0;
     for (let i = 0; i < count; i++) {
       r.pos = start + i * stride;
-      duration += r.u32();
+      sum += r.u32();
     }
-  } else if (defaultDuration !== undefined) {
-    duration = defaultDuration * count;
+    info.duration += sum;
+  } else {
+    info.duration = defaultDuration === undefined ? undefined : info.duration + defaultDuration * count;
   }
-  return { firstSampleFlags, duration };
 }
 
-/** prft (§8.16.5): NTP wallclock in ms since the Unix epoch and media time in `timescale` ticks. */
-function readPrft(prft: Uint8Array, movie: MovieInfo, timescale: number): Pick<FragmentInfo, "prftWallclockMs" | "prftMediaTime"> {
-  const r = new Reader(prft);
-  const { version } = readFullBoxHeader(r);
+/** prft (§8.16.5): NTP wallclock as ms since the Unix epoch, media time converted to the event's timescale. */
+function readPrft(r: Reader, prft: BoxRange, movie: MovieInfo, event: FragmentEvent): void {
+  const { version } = openFullBox(r, prft, version1(r, prft) ? 20 : 16);
   const ref = trackById(movie, r.u32());
   const seconds = r.u32();
   const fraction = r.u32();
-  const mediaTime = version === 0 ? r.u32() : r.u64();
-  return {
-    prftWallclockMs: (seconds - NTP_UNIX_OFFSET_S) * 1000 + (fraction / 0x1_0000_0000) * 1000,
-    prftMediaTime: ref.timescale === timescale || ref.timescale === 0 ? mediaTime : Math.round((mediaTime * timescale) / ref.timescale),
-  };
+  const mediaTime = version === 1 ? r.u64() : r.u32();
+  event.prftWallclockMs = (seconds - NTP_UNIX_OFFSET_S) * 1000 + (fraction / 0x1_0000_0000) * 1000;
+  event.prftMediaTime =
+    ref.timescale === event.timescale || ref.timescale === 0 ? mediaTime : Math.round((mediaTime * event.timescale) / ref.timescale);
 }

@@ -2,8 +2,8 @@ import { ByteQueue } from "../byte-queue.ts";
 import { ParseError } from "../errors.ts";
 import { buildMime } from "../mime.ts";
 import type { ContainerParser, FragmentEvent, InitEvent, ParserEvent, ParserOptions } from "../types.ts";
-import { FREE, FTYP, MAX_BOX_HEADER, MDAT, MFRA, MOOF, MOOV, PRFT, SKIP, printable, readBoxHeader, type BoxHeader } from "./boxes.ts";
-import { readFragmentInfo } from "./moof.ts";
+import { FREE, FTYP, MAX_BOX_HEADER, MDAT, MFRA, MOOF, MOOV, PRFT, SKIP, printable, readBoxHeader, type BoxHeader, type BoxRange } from "./boxes.ts";
+import { readFragment } from "./moof.ts";
 import { parseMoov, type MovieInfo } from "./moov.ts";
 
 /** Top-level boxes dropped between fragments: padding and the random-access trailer. */
@@ -61,7 +61,7 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
       accept(header);
       complete = true;
     } else if (type === FTYP || type === MOOV) {
-      if (mode === "fragment") throw new ParseError("malformed", `a '${type}' arrived between a 'moof' and its 'mdat'`);
+      if (mode === "fragment") throw new ParseError("malformed", `a '${printable(type)}' arrived between a 'moof' and its 'mdat'`);
       mode = "init";
       prft = undefined;
       const placed = accept(header);
@@ -113,21 +113,30 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
     const bytes = takeUnit();
     mode = "idle";
     moov = undefined;
-    const next = parseMoov(payloadOf(bytes, at));
+    const payload = payloadOf(at);
+    const next = parseMoov(bytes, payload.start, payload.end);
     const mime = buildMime("fmp4", next.tracks);
     movie = next;
     return { type: "init", format: "fmp4", bytes, mime, tracks: next.tracks };
   }
 
   function emitFragment(): FragmentEvent {
-    const at = moof!;
-    const prftAt = prft;
+    let moofAt = payloadOf(moof!);
+    let prftAt = prft && payloadOf(prft);
+    // Read moof/prft from a view of the received chunks (no copy when they lie in one) rather than
+    // from the fresh fragment copy: a DataView over a small fresh array is costly in JSC.
+    let meta: Uint8Array | undefined;
+    if (!held) {
+      const from = prft?.at ?? moof!.at;
+      meta = queue.peek(from, moofAt.end - from);
+      moofAt = shift(moofAt, from);
+      prftAt = prftAt && shift(prftAt, from);
+    }
     const bytes = takeUnit();
     mode = "idle";
     moof = undefined;
     prft = undefined;
-    const info = readFragmentInfo(payloadOf(bytes, at), prftAt && payloadOf(bytes, prftAt), movie!);
-    return { type: "fragment", bytes, ...info };
+    return readFragment(bytes, meta ?? bytes, moofAt, prftAt, movie!);
   }
 
   function step(events: ParserEvent[]): boolean {
@@ -180,8 +189,13 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
   };
 }
 
-function payloadOf(bytes: Uint8Array, placed: Placed): Uint8Array {
-  return bytes.subarray(placed.at + placed.header.headerSize, placed.at + placed.header.size);
+/** The payload range of a placed box inside its unit's bytes. */
+function payloadOf(placed: Placed): BoxRange {
+  return { type: placed.header.type, start: placed.at + placed.header.headerSize, end: placed.at + placed.header.size };
+}
+
+function shift(range: BoxRange, by: number): BoxRange {
+  return { type: range.type, start: range.start - by, end: range.end - by };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

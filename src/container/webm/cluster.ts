@@ -7,13 +7,14 @@ import { ID, forEachChild, readVint } from "./ebml.ts";
  * scanned while it streams in. Only block headers are read, never frame payloads.
  */
 export interface ClusterScan {
-  /** Cluster Timestamp (RFC 9559 §5.1.3.1) in TimecodeScale units; undefined until seen. */
+  /** Cluster Timestamp (RFC 9559, Cluster \ Timestamp element) in TimecodeScale units; undefined until seen. */
   timecode: number | undefined;
   /** Whether a block of a video track was seen; the first one decides `keyframe`. */
   sawVideo: boolean;
   keyframe: boolean;
 }
 
+/** An empty scan, before the Cluster's first child. */
 export function newClusterScan(): ClusterScan {
   return { timecode: undefined, sawVideo: false, keyframe: false };
 }
@@ -37,7 +38,7 @@ export function scanClusterChild(
     const { track, flagsAt } = blockHeader(bytes, start, end);
     if (!videoTracks.has(track)) return;
     scan.sawVideo = true;
-    // SimpleBlock flags bit 0x80 = Keyframe (RFC 9559 §10.2).
+    // SimpleBlock flags bit 0x80 = Keyframe (RFC 9559, SimpleBlock Structure).
     scan.keyframe = (bytes[flagsAt]! & 0x80) !== 0;
   } else if (id === ID.BlockGroup) {
     if (scan.sawVideo || videoTracks.size === 0) return;
@@ -49,12 +50,24 @@ export function scanClusterChild(
     });
     if (!videoTracks.has(track)) return;
     scan.sawVideo = true;
-    // A Block without any ReferenceBlock is a keyframe (RFC 9559 §10.1, §5.1.3.5.4).
+    // A Block without any ReferenceBlock is a keyframe (RFC 9559, ReferenceBlock element).
     scan.keyframe = !referenced;
   }
 }
 
-/** Track number and the offset of the flags byte of a Block/SimpleBlock body (RFC 9559 §10.1). */
+/**
+ * How many leading body bytes of a Cluster child `scanClusterChild` needs (0: none, skip the call):
+ * the whole Timestamp and BlockGroup, a SimpleBlock's header only, nothing once the first video block was seen.
+ */
+export function childBytesNeeded(scan: ClusterScan, id: number, size: number, videoTracks: ReadonlySet<number>): number {
+  if (id === ID.Timecode) return size;
+  if (scan.sawVideo || videoTracks.size === 0) return 0;
+  // Track number VINT (at most 8 bytes) + 16-bit timestamp + flags (RFC 9559, SimpleBlock Structure).
+  if (id === ID.SimpleBlock) return Math.min(size, 11);
+  return id === ID.BlockGroup ? size : 0;
+}
+
+/** Track number and the offset of the flags byte of a Block/SimpleBlock body (RFC 9559, Block Structure). */
 function blockHeader(bytes: Uint8Array, start: number, end: number): { track: number; flagsAt: number } {
   const { value, length } = readVint(bytes, start, end);
   const flagsAt = start + length + 2; // after the track number and the signed 16-bit relative timestamp

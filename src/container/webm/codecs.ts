@@ -4,7 +4,7 @@ import { Reader } from "../reader.ts";
 import type { TrackInfo } from "../types.ts";
 import { ID, forEachChild } from "./ebml.ts";
 
-/** TimecodeScale when Info does not state one (RFC 9559 §5.1.2.1): 1 ms. */
+/** TimecodeScale when Info does not state one (RFC 9559, Info \ TimestampScale, formerly TimecodeScale): 1 ms. */
 export const DEFAULT_TIMECODE_SCALE = 1_000_000;
 
 /** EBML unsigned integer body of 0..8 bytes (RFC 8794 §7.2; empty means 0). */
@@ -13,7 +13,7 @@ export function readUint(bytes: Uint8Array, start: number, end: number): number 
   return new Reader(bytes.subarray(start, end)).uint(end - start);
 }
 
-/** EBML float body of 0, 4 or 8 bytes (RFC 8794 §7.4; empty means 0). */
+/** EBML float body of 0, 4 or 8 bytes (RFC 8794 §7.3; empty means 0). */
 function readFloat(bytes: Uint8Array, start: number, end: number): number {
   const len = end - start;
   if (len !== 0 && len !== 4 && len !== 8) throw new ParseError("malformed", `float element of ${len} bytes`);
@@ -34,7 +34,7 @@ export function parseInfo(body: Uint8Array): number {
 }
 
 /**
- * Tracks described by a Tracks body (RFC 9559 §5.1.4). `timescale` = 1e9 / TimecodeScale ticks per second
+ * Tracks described by a Tracks body (RFC 9559, Tracks element). `timescale` = 1e9 / TimecodeScale ticks per second
  * (Block and Cluster times are in TimecodeScale units). A TrackEntry without a TrackNumber is malformed.
  */
 export function parseTracks(body: Uint8Array, timecodeScale: number): TrackInfo[] {
@@ -62,7 +62,7 @@ function parseTrackEntry(entry: Uint8Array, timescale: number): TrackInfo {
         else if (vid === ID.PixelHeight) track.height = readUint(entry, vs, ve);
       });
     } else if (id === ID.Audio) {
-      // Defaults per RFC 9559 §5.1.4.1.29: 8000 Hz, 1 channel.
+      // Defaults per RFC 9559 (Audio \ SamplingFrequency, Channels): 8000 Hz, 1 channel.
       track.sampleRate = 8000;
       track.channels = 1;
       forEachChild(entry, s, e, (aid, as, ae) => {
@@ -72,7 +72,7 @@ function parseTrackEntry(entry: Uint8Array, timescale: number): TrackInfo {
     }
   });
   if (number === 0) throw new ParseError("malformed", "TrackEntry without a TrackNumber");
-  // TrackType 1 = video, 2 = audio (RFC 9559 §5.1.4.1.3).
+  // TrackType 1 = video, 2 = audio (RFC 9559, TrackType element).
   const kind = type === 1 ? "video" : type === 2 ? "audio" : "other";
   return { id: number, kind, codec: codecString(codecId, codecPrivate), codecId, timescale, ...track };
 }

@@ -6,7 +6,7 @@ import { ParseError } from "../errors.ts";
  * buffer or from the head of a ByteQueue that may still be filling.
  */
 
-/** Element IDs as written in the specs, i.e. with the VINT marker bit kept (RFC 8794 §5, RFC 9559 §5.1). */
+/** Element IDs as written in the specs, i.e. with the VINT marker bit kept (RFC 8794 §5; RFC 9559 element tables). */
 export const ID = {
   // Level 0
   EBML: 0x1a45dfa3,
@@ -49,7 +49,7 @@ export const ID = {
   CRC32: 0xbf,
 } as const;
 
-/** IDs that end an unknown-size Cluster: level 0 and level 1 elements (RFC 9559 §6.2, MSE WebM byte stream format). */
+/** IDs that end an unknown-size Cluster: level 0 and level 1 elements (RFC 8794 §6.2, MSE WebM byte stream format). */
 const TOP_LEVEL_IDS: ReadonlySet<number> = new Set([
   ID.EBML,
   ID.Segment,
@@ -87,6 +87,9 @@ function vintLength(first: number): number {
   return first === 0 ? 0 : 9 - (32 - Math.clz32(first));
 }
 
+/** The marker bit of an ID of 1..4 bytes, which is also the count of its value bit patterns. */
+const ID_MARKER = [0, 0x80, 0x4000, 0x20_0000, 0x1000_0000];
+
 /**
  * Reads an element ID at `offset` of `bytes` (before `end`, default the end of `bytes`); null when `end`
  * comes first. Throws `ParseError("malformed")` for an ID longer than 4 bytes (first byte below 0x10,
@@ -100,8 +103,8 @@ export function readId(bytes: Uint8Array, offset: number, end = bytes.byteLength
   if (offset + length > end) return null;
   let id = 0;
   for (let i = 0; i < length; i++) id = id * 256 + bytes[offset + i]!;
-  const valueBits = id - 2 ** (7 * length);
-  if (valueBits === 0 || valueBits === 2 ** (7 * length) - 1) {
+  const valueBits = id - ID_MARKER[length]!;
+  if (valueBits === 0 || valueBits === ID_MARKER[length]! - 1) {
     throw new ParseError("malformed", `reserved EBML element ID 0x${id.toString(16)} at ${offset}`);
   }
   return { id, length };
@@ -138,7 +141,7 @@ function readVintValue(bytes: Uint8Array, offset: number, length: number): numbe
 }
 
 /**
- * Reads a VINT-coded unsigned integer (a Block's track number, RFC 9559 §10.1) at `offset`.
+ * Reads a VINT-coded unsigned integer (a Block's track number, RFC 9559 Block Structure) at `offset`.
  * Returns its value and length, or throws `ParseError("malformed")` if it is invalid or runs past `end`.
  */
 export function readVint(bytes: Uint8Array, offset: number, end: number): { value: number; length: number } {

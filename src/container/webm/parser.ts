@@ -2,16 +2,26 @@ import { ByteQueue } from "../byte-queue.ts";
 import { ParseError } from "../errors.ts";
 import { buildMime } from "../mime.ts";
 import type { ContainerParser, FragmentEvent, InitEvent, ParserEvent, ParserOptions } from "../types.ts";
-import { type ClusterScan, newClusterScan, scanCluster, scanClusterChild } from "./cluster.ts";
+import { type ClusterScan, childBytesNeeded, newClusterScan, scanCluster, scanClusterChild } from "./cluster.ts";
 import { DEFAULT_TIMECODE_SCALE, parseInfo, parseTracks } from "./codecs.ts";
 import { type ElementHeader, ID, UNKNOWN_SIZE, isTopLevelId, readQueuedHeader, readQueuedId } from "./ebml.ts";
 
-/** An unknown-size Cluster being collected child by child (its header and complete children so far). */
+/**
+ * An unknown-size Cluster being collected child by child. Its header and complete children stay in the
+ * queue (bytes [0, pos)) and are moved to `parts` only now and then, so a Cluster arriving in few large chunks
+ * is copied once, and one arriving in many tiny chunks never makes a look-up walk many chunks.
+ */
 interface OpenCluster {
+  /** Bytes of the Cluster already taken out of the queue. */
   parts: Uint8Array[];
-  length: number;
+  taken: number;
+  /** Length of the Cluster's complete part still at the head of the queue. */
+  pos: number;
   scan: ClusterScan;
 }
+
+/** Chunks an open Cluster's complete children may span in the queue before they are taken out. */
+const MAX_OPEN_CHUNKS = 16;
 
 /**
  * A push parser for a live WebM stream (RFC 9559 + the MSE WebM byte stream format), driven by declared
@@ -26,7 +36,7 @@ interface OpenCluster {
  * - Level-1 elements after the first Cluster (Cues, Tags, Void, ...) are dropped. A new EBML header or
  *   Segment starts a new init (publisher restart, chained streams).
  *
- * Throws `ParseError`: too-large (any element, or an unknown-size Cluster growing, above
+ * Throws `ParseError`: too-large (any element, an unknown-size Cluster or the init growing, above
  * `maxElementBytes`), unsupported-size (unknown size other than Segment/Cluster), fragment-before-init,
  * no-usable-track / unknown-codec (from the tracks), malformed, truncated (from `end()`), unknown-format
  * (the stream does not start with an EBML header).
@@ -44,10 +54,12 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
   // From the last emitted init.
   let videoTracks: ReadonlySet<number> = new Set();
   let timescale = 1e9 / DEFAULT_TIMECODE_SCALE;
-  // Parsing position: the header at the queue's head whose body is awaited, bytes still to drop.
+  // Parsing position: the header whose body is awaited (at the queue's head, or at `open.pos` inside an
+  // open Cluster), bytes still to drop.
   let header: ElementHeader | undefined;
   let skipLeft = 0;
   let open: OpenCluster | undefined;
+  let chunksSinceTake = 0;
 
   /** Removes the element at the queue's head once it is complete; null while its body is still arriving. */
   function takeElement(h: ElementHeader): Uint8Array | null {
@@ -85,7 +97,7 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
   }
 
   function fragmentEvent(bytes: Uint8Array, scan: ClusterScan): FragmentEvent {
-    // Timestamp is mandatory in every Cluster (RFC 9559 §5.1.3.1).
+    // Timestamp is mandatory in every Cluster (RFC 9559, Cluster \ Timestamp).
     if (scan.timecode === undefined) throw new ParseError("malformed", "a Cluster without a Timestamp element");
     const keyframe = videoTracks.size === 0 ? true : scan.keyframe;
     return { type: "fragment", bytes, keyframe, decodeTime: scan.timecode, timescale };
@@ -114,6 +126,8 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
       events.push(initEvent()); // the header stays pending: stepMedia handles this Cluster
       return true;
     }
+    // The init is emitted as one unit, so it is capped as a whole, like any element.
+    if (initLength + h.headerLength + h.size > cap) throw new ParseError("too-large", `the init segment grows past the ${cap}-byte cap`);
     const bytes = takeElement(h);
     if (!bytes) return false;
     addInit(bytes);
@@ -127,8 +141,8 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     if (h.id === ID.Cluster) {
       if (h.size === UNKNOWN_SIZE) {
         header = undefined;
-        const head = queue.take(h.headerLength);
-        open = { parts: [head], length: head.byteLength, scan: newClusterScan() };
+        open = { parts: [], taken: 0, pos: h.headerLength, scan: newClusterScan() }; // the header stays queued
+        chunksSinceTake = 0;
         return true;
       }
       const bytes = takeElement(h);
@@ -151,17 +165,31 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     return true;
   }
 
-  /** One child of an unknown-size Cluster. Returns false to wait for more bytes. */
+  /** One child of an unknown-size Cluster, left in the queue. Returns false to wait for more bytes. */
   function stepOpenCluster(c: OpenCluster, h: ElementHeader): boolean {
-    if (h.size !== UNKNOWN_SIZE && c.length + h.headerLength + h.size > cap) {
-      throw new ParseError("too-large", `unknown-size Cluster grows past the ${cap}-byte cap`);
-    }
-    const bytes = takeElement(h);
-    if (!bytes) return false;
-    scanClusterChild(c.scan, bytes, h.id, h.headerLength, bytes.byteLength, videoTracks);
-    c.parts.push(bytes);
-    c.length += bytes.byteLength;
+    if (h.size === UNKNOWN_SIZE) throw new ParseError("unsupported-size", `Cluster child 0x${h.id.toString(16)} has an unknown size`);
+    const total = h.headerLength + h.size;
+    if (c.taken + c.pos + total > cap) throw new ParseError("too-large", `unknown-size Cluster grows past the ${cap}-byte cap`);
+    if (queue.length < c.pos + total) return false;
+    const need = childBytesNeeded(c.scan, h.id, h.size, videoTracks);
+    if (need > 0) scanClusterChild(c.scan, queue.peek(c.pos + h.headerLength, need), h.id, 0, need, videoTracks);
+    c.pos += total;
+    header = undefined;
     return true;
+  }
+
+  function takeOpenChildren(c: OpenCluster): void {
+    if (c.pos === 0) return;
+    c.parts.push(queue.take(c.pos));
+    c.taken += c.pos;
+    c.pos = 0;
+    chunksSinceTake = 0;
+  }
+
+  function closeCluster(c: OpenCluster): FragmentEvent {
+    takeOpenChildren(c);
+    open = undefined;
+    return fragmentEvent(concat(c.parts, c.taken), c.scan);
   }
 
   function drain(): ParserEvent[] {
@@ -171,44 +199,47 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
         const n = Math.min(skipLeft, queue.length);
         queue.skip(n);
         skipLeft -= n;
-        if (skipLeft > 0) return events;
+        if (skipLeft > 0) break;
       }
-      if (open && !header) {
+      if (!header) {
+        const at = open ? open.pos : 0;
+        const h = readQueuedHeader(queue, at, cap);
         // An unknown-size element ends at the first element that cannot be its child (RFC 8794 §6.2):
         // for a Cluster, any level-0/1 element ID (MSE WebM byte stream format). The ID alone decides.
-        const id = readQueuedId(queue, 0);
-        if (id === null) return events;
-        if (isTopLevelId(id)) {
-          events.push(fragmentEvent(concat(open.parts, open.length), open.scan));
-          open = undefined;
+        const id = h ? h.id : open ? readQueuedId(queue, at) : null;
+        if (open && id !== null && isTopLevelId(id)) {
+          events.push(closeCluster(open)); // the element at `at` is now at the queue's head
+          if (!h) continue;
         }
+        if (!h) break;
+        header = h;
       }
-      const h = header ?? readQueuedHeader(queue, 0, cap);
-      if (!h) return events;
-      header = h;
+      const h = header;
       const progressed = open ? stepOpenCluster(open, h) : phase === "init" ? stepInit(h, events) : stepMedia(h, events);
-      if (!progressed) return events;
+      if (!progressed) break;
     }
+    if (open && chunksSinceTake > MAX_OPEN_CHUNKS) takeOpenChildren(open);
+    return events;
   }
 
   return {
     format: "webm",
     get buffered() {
-      return queue.length + initLength + (open ? open.length : 0);
+      return queue.length + initLength + (open ? open.taken : 0);
     },
     push(chunk: Uint8Array): ParserEvent[] {
       queue.push(chunk);
+      chunksSinceTake++;
       return drain();
     },
     end(): ParserEvent[] {
       const events = drain();
-      if (queue.length > 0 || skipLeft > 0) {
-        throw new ParseError("truncated", `the stream ended inside an element (${queue.length} bytes left over)`);
+      const partial = queue.length - (open ? open.pos : 0);
+      if (partial > 0 || skipLeft > 0) {
+        throw new ParseError("truncated", `the stream ended inside an element (${partial} bytes of it arrived)`);
       }
       if (open) {
-        // An unknown-size Cluster that ended on a child boundary is complete.
-        events.push(fragmentEvent(concat(open.parts, open.length), open.scan));
-        open = undefined;
+        events.push(closeCluster(open)); // an unknown-size Cluster that ended on a child boundary is complete
       } else if (phase === "init" && initLength > 0) {
         if (!tracksBody) throw new ParseError("truncated", "the stream ended before its Tracks element");
         events.push(initEvent()); // a complete init that no Cluster followed

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { fixture } from "../helpers/fixtures.ts";
+import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
+import { connectViewer, sessions, texts } from "../helpers/ws-viewer.ts";
+
+setDefaultTimeout(30_000);
+
+let sluice: TestSluice;
+let base: string;
+beforeAll(async () => {
+  sluice = await startTestSluice();
+  base = `http://127.0.0.1:${sluice.httpPort}`;
+});
+afterAll(async () => {
+  await sluice.stop();
+});
+
+describe("HTTP routes", () => {
+  test("the index page and /watch/:name serve the player page", async () => {
+    for (const path of ["/", "/watch/cam2"]) {
+      const r = await fetch(base + path);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toContain("text/html");
+      expect(await r.text()).toContain("<sluice-player");
+    }
+  });
+
+  test("/healthz answers ok", async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true });
+  });
+
+  test("/ws/:stream refuses invalid names and plain HTTP requests", async () => {
+    expect((await fetch(`${base}/ws/bad%20name`)).status).toBe(400);
+    expect((await fetch(`${base}/ws/live`)).status).toBe(426);
+  });
+
+  test("a viewer connected before the publisher is told to wait, then served when it starts; /api/streams shows it", async () => {
+    const viewer = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws/live`);
+    await viewer.until((m) => texts(m, "waiting").length === 1, 5000, "waiting");
+    const file = fixture("vp8-opus.webm");
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port: sluice.ingestPort, socket: { data() {} } });
+    sock.write(file);
+    await viewer.until((m) => (sessions(m)[0]?.fragments.length ?? 0) > 5, 5000, "fragments");
+    const list = (await (await fetch(`${base}/api/streams`)).json()) as Array<Record<string, unknown>>;
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ name: "live", live: true, mime: 'video/webm; codecs="vp8,opus"', width: 320, height: 240, viewers: 1 });
+    const one = (await (await fetch(`${base}/api/streams/live`)).json()) as Record<string, unknown>;
+    expect(one.bytesIn).toBeGreaterThan(0);
+    expect((await fetch(`${base}/api/streams/nope`)).status).toBe(404);
+    sock.end();
+    await viewer.until((m) => texts(m, "ended").length === 1, 5000, "ended");
+    viewer.close();
+  });
+});
