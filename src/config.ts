@@ -20,14 +20,20 @@ export interface Config {
   maxElementBytes: number;
   /** GOP cache per stream, bytes; a GOP larger than this is not cached (late joiners wait for the next keyframe). */
   gopCacheBytes: number;
-  /** Per-viewer send buffer, bytes: past it the viewer is closed (never silently dropped). */
+  /** Hard limit of one viewer's queued bytes: past it the viewer is closed (never silently dropped). */
   viewerBufferBytes: number;
+  /** Slow-viewer lag threshold: a viewer queueing more than this many seconds of the stream skips to the next keyframe. */
+  slowViewerLagSeconds: number;
+  /** Floor of that threshold in bytes, for low-bitrate streams. */
+  slowViewerMinLagBytes: number;
   /** Largest message a viewer may send, bytes. */
   maxViewerMessageBytes: number;
   /** A publisher that sends nothing for this long is closed, seconds. */
   publisherIdleSeconds: number;
   /** Directory served as the player (index.html, sluice-player.ts). */
   staticDir: string;
+  /** Idle streams (no publisher, no viewers) remembered for their counters. */
+  idleStreamsKept: number;
   /** Most streams with a publisher at once. */
   maxPublishers: number;
   /** Most viewers of one stream, and of all streams together. */
@@ -81,9 +87,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "httpPort", flag: "--http-port", env: "SLUICE_HTTP_PORT", kind: "port", default: "8080", help: "HTTP + WebSocket port (player, /ws/:stream)" },
   { key: "maxElementBytes", flag: "--max-element-bytes", env: "SLUICE_MAX_ELEMENT_BYTES", kind: "bytes", default: "32MiB", help: "largest fMP4 box / WebM element accepted from a publisher" },
   { key: "gopCacheBytes", flag: "--gop-cache-bytes", env: "SLUICE_GOP_CACHE_BYTES", kind: "bytes", default: "8MiB", help: "GOP cache per stream (0 disables it: joiners wait for the next keyframe)" },
-  { key: "viewerBufferBytes", flag: "--viewer-buffer-bytes", env: "SLUICE_VIEWER_BUFFER_BYTES", kind: "bytes", default: "16MiB", help: "bytes queued for one viewer before it is closed (must exceed the GOP cache)" },
+  { key: "viewerBufferBytes", flag: "--viewer-buffer-bytes", env: "SLUICE_VIEWER_BUFFER_BYTES", kind: "bytes", default: "16MiB", help: "hard limit of bytes queued for one viewer: past it the viewer is closed with code 4002 (must exceed the GOP cache)" },
+  { key: "slowViewerLagSeconds", flag: "--slow-viewer-lag-seconds", env: "SLUICE_SLOW_VIEWER_LAG_SECONDS", kind: "seconds", default: "2", help: "a viewer queueing more than this much of the stream skips ahead to the next keyframe" },
+  { key: "slowViewerMinLagBytes", flag: "--slow-viewer-min-lag-bytes", env: "SLUICE_SLOW_VIEWER_MIN_LAG_BYTES", kind: "bytes", default: "256KiB", help: "floor of the slow-viewer threshold in bytes (low-bitrate streams)" },
   { key: "maxViewerMessageBytes", flag: "--max-viewer-message-bytes", env: "SLUICE_MAX_VIEWER_MESSAGE_BYTES", kind: "bytes", default: "4KiB", help: "largest message a viewer may send" },
   { key: "publisherIdleSeconds", flag: "--publisher-idle-seconds", env: "SLUICE_PUBLISHER_IDLE_SECONDS", kind: "seconds", default: "10", help: "close a publisher that sends nothing for this long" },
+  { key: "idleStreamsKept", flag: "--idle-streams-kept", env: "SLUICE_IDLE_STREAMS_KEPT", kind: "count", default: "256", help: "idle streams remembered for their counters (oldest forgotten first)" },
   { key: "maxPublishers", flag: "--max-publishers", env: "SLUICE_MAX_PUBLISHERS", kind: "count", default: "32", help: "most streams being published at once" },
   { key: "maxViewersPerStream", flag: "--max-viewers-per-stream", env: "SLUICE_MAX_VIEWERS_PER_STREAM", kind: "count", default: "2000", help: "most viewers of one stream (more get HTTP 503)" },
   { key: "maxViewers", flag: "--max-viewers", env: "SLUICE_MAX_VIEWERS", kind: "count", default: "10000", help: "most viewers in total (more get HTTP 503)" },
@@ -219,6 +228,9 @@ function validate(c: Config): void {
       `--viewer-buffer-bytes (${c.viewerBufferBytes}) must be larger than --gop-cache-bytes (${c.gopCacheBytes}) plus 2MiB of room for live fragments, ` +
         "because a joining viewer is sent the whole GOP cache at once; raise it or lower the GOP cache",
     );
+  }
+  if (c.slowViewerMinLagBytes >= c.viewerBufferBytes) {
+    throw new ConfigError(`--slow-viewer-min-lag-bytes (${c.slowViewerMinLagBytes}) must be below --viewer-buffer-bytes (${c.viewerBufferBytes}): skipping must come before closing`);
   }
   if (c.maxViewerMessageBytes < 128) throw new ConfigError("--max-viewer-message-bytes must be at least 128 bytes");
   const ingests = [{ port: c.ingestPort, stream: c.ingestStream }, ...c.extraIngests];

@@ -27,12 +27,16 @@ const ROOT = resolve(import.meta.dir, "..");
 export async function startSluice(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Sluice> {
   const staticDir = resolve(ROOT, config.staticDir);
   const playerJs = await bundlePlayer(staticDir);
-  const registry = new StreamRegistry(config.gopCacheBytes);
+  const registry = new StreamRegistry(config.gopCacheBytes, config.idleStreamsKept);
   const counters = new ServerCounters();
   const gate = new IngestGate(config.maxIngestPerAddress);
   let sessionDeps!: SessionDeps;
-  const { server, fanout } = startHttpServer(
-    { hostname: config.httpHost, port: config.httpPort, viewerBufferBytes: config.viewerBufferBytes, maxViewerMessageBytes: config.maxViewerMessageBytes },
+  const http = startHttpServer(
+    {
+      hostname: config.httpHost, port: config.httpPort, maxViewerMessageBytes: config.maxViewerMessageBytes,
+      slowViewers: { lagSeconds: config.slowViewerLagSeconds, minLagBytes: config.slowViewerMinLagBytes, hardLimitBytes: config.viewerBufferBytes },
+    },
+    log,
     (sink) => {
       sessionDeps = {
         registry, sink, log, counters, parser: { maxElementBytes: config.maxElementBytes },
@@ -59,20 +63,20 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     }
   } catch (e) {
     for (const l of ingests) l.stop();
-    server.stop(true);
+    await http.stop();
     throw e;
   }
-  log.info("http-listening", { address: `${config.httpHost}:${server.port}` });
+  log.info("http-listening", { address: `${config.httpHost}:${http.server.port}` });
   return {
-    httpPort: server.port!,
+    httpPort: http.server.port!,
     ingestPort: ingests[0]!.port,
     ingestPorts: Object.fromEntries(feeds.map((f, i) => [f.stream, ingests[i]!.port])),
     registry,
     async stop() {
+      // Stop accepting publishers, end every stream (viewers get `ended`), then close viewers with 1001.
       for (const l of ingests) l.stop();
-      for (const { session } of sessionDeps.sessions.values()) session.close({ reason: "shutdown", message: "the server is shutting down" });
-      for (const s of registry.all()) if (s.live) fanout.ended(s);
-      await server.stop(true);
+      for (const { session } of [...sessionDeps.sessions.values()]) session.close({ reason: "shutdown", message: "the server is shutting down" });
+      await http.stop();
     },
   };
 }

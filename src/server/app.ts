@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     new Response(playerJs, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" } }),
   );
   app.get("/healthz", (c) => c.json({ ok: true, streams: registry.all().filter((s) => s.live).length }));
-  app.get("/api/streams", (c) => c.json(registry.all().filter((s) => s.live || s.viewers > 0).map(streamJson)));
+  app.get("/api/streams", (c) => c.json(registry.all().map(streamJson)));
   app.get("/api/streams/:name", (c) => {
     const s = registry.get(c.req.param("name"));
     return s ? c.json(streamJson(s)) : c.json({ error: "no such stream" }, 404);

@@ -1,4 +1,5 @@
 import type { Server, ServerWebSocket } from "bun";
+import type { Logger } from "../log.ts";
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
@@ -8,69 +9,152 @@ export interface ViewerData {
   stream: string;
   remote: string;
   openedAt: number;
+  /** Unsubscribed by the slow-viewer policy, waiting for the next keyframe fragment. */
+  lagging?: boolean;
+  /** Bytes of the join replay still allowed on top of the lag threshold (a fresh viewer drains its GOP). */
+  grace?: number;
 }
 
 export type ViewerSocket = ServerWebSocket<ViewerData>;
+
+/** Slow-viewer policy (issue 4): lag threshold in seconds of the stream's bitrate, and a hard byte limit. */
+export interface SlowViewerPolicy {
+  lagSeconds: number;
+  /** Floor of the lag threshold for low-bitrate streams. */
+  minLagBytes: number;
+  /** Queued bytes past which a viewer is closed with `CLOSE_TOO_SLOW`. */
+  hardLimitBytes: number;
+}
+
+/** Close code for a viewer that fell past the hard limit (4000-4999: application codes, RFC 6455 §7.4.2). */
+export const CLOSE_TOO_SLOW = 4002;
+/** Close code when the server shuts down (RFC 6455 §7.4.1 "going away"). */
+export const CLOSE_GOING_AWAY = 1001;
 
 /** The pub/sub topic of a stream: one per stream, all viewers of it subscribe. */
 export function topicOf(stream: string): string {
   return `stream:${stream}`;
 }
 
-export function streamMessage(stream: Stream): string | undefined {
+function streamMessage(stream: Stream): string | undefined {
   const d = stream.describe();
   return d ? JSON.stringify({ type: "stream", ...d }) : undefined;
 }
 
+export interface Fanout extends StreamSink {
+  /** Brings a new viewer up to date and subscribes it; false when a send was refused. */
+  join(ws: ViewerSocket, stream: Stream): boolean;
+  leave(ws: ViewerSocket): void;
+  /** Applies the slow-viewer policy to every viewer once (the server runs it on a short timer). */
+  scan(lookup: (name: string) => Stream | undefined): void;
+  /** Every viewer socket (for shutdown). */
+  viewers(): Iterable<ViewerSocket>;
+}
+
 /**
  * The WebSocket fan-out: a `StreamSink` that turns stream changes into one `server.publish` per
- * message and stream (Bun copies the payload once per subscriber natively; no JS loop over viewers),
- * plus `join`, which brings a new viewer up to date and subscribes it without a gap.
+ * message and stream (Bun copies the payload to each subscriber natively; no JS loop over viewers on
+ * the send path), plus the keyframe-aware slow-viewer policy: a viewer queueing more than the lag
+ * threshold is unsubscribed and resubscribed just before the next keyframe fragment is published, so
+ * it gets whole GOPs or skips whole GOPs, never a hole inside one.
  */
-export function createFanout(server: () => Server<ViewerData>): StreamSink & { join(ws: ViewerSocket, stream: Stream): boolean } {
+export function createFanout(server: () => Server<ViewerData>, policy: SlowViewerPolicy, log: Logger): Fanout {
+  const byStream = new Map<string, Set<ViewerSocket>>();
   const publish = (stream: Stream, data: string | Uint8Array) => {
     const srv = server();
     const topic = topicOf(stream.name);
     srv.publish(topic, data, false);
     if (typeof data !== "string") stream.stats.bytesOut += data.byteLength * srv.subscriberCount(topic);
   };
+  const threshold = (stream: Stream) => Math.max(policy.minLagBytes, (policy.lagSeconds * stream.stats.bitrate) / 8);
+  /** Resubscribes lagging viewers of `stream` (those that drained enough, or all of them). */
+  const rejoin = (stream: Stream, all: boolean, notice: boolean) => {
+    const limit = threshold(stream) / 2;
+    for (const ws of byStream.get(stream.name) ?? []) {
+      if (!ws.data.lagging || (!all && ws.getBufferedAmount() > limit)) continue;
+      ws.data.lagging = false;
+      if (notice) ws.send(JSON.stringify({ type: "skip", stream: stream.name }));
+      ws.subscribe(topicOf(stream.name));
+    }
+  };
   return {
     started(stream) {
       const msg = streamMessage(stream);
       if (!msg || !stream.init) return;
+      rejoin(stream, true, false); // a new init: everyone starts over from it
       publish(stream, msg);
       publish(stream, stream.init.bytes);
     },
     fragment(stream, fragment: CachedFragment) {
+      // Subscribe drained laggers before the keyframe fragment goes out, in the same tick.
+      if (fragment.keyframe) rejoin(stream, false, true);
       publish(stream, fragment.bytes);
     },
     ended(stream, error) {
+      rejoin(stream, true, false);
       if (error) publish(stream, JSON.stringify({ type: "error", stream: stream.name, reason: error.reason, message: error.message }));
       publish(stream, JSON.stringify({ type: "ended", stream: stream.name }));
     },
     /**
      * Must run synchronously from `open`: the `stream` message, the init segment and the GOP cache
      * are sent and only then is the socket subscribed, with no `await` in between, so the first live
-     * fragment it gets is exactly the one after the cache. Returns false when a send was refused
-     * (the socket is then being closed by the backpressure limit).
+     * fragment it gets is exactly the one after the cache.
      */
     join(ws, stream) {
+      let set = byStream.get(stream.name);
+      if (!set) byStream.set(stream.name, (set = new Set()));
+      set.add(ws);
       const msg = streamMessage(stream);
       let ok = true;
       let sent = 0;
       if (msg && stream.init) {
         ok = ws.send(msg) !== 0 && ws.send(stream.init.bytes, false) !== 0;
+        sent = stream.init.bytes.byteLength;
         for (const f of stream.gop.fragments) {
           if (!ok) break;
           ok = ws.send(f.bytes, false) !== 0;
           sent += f.bytes.byteLength;
         }
-        stream.stats.bytesOut += stream.init.bytes.byteLength + sent;
+        stream.stats.bytesOut += sent;
       } else {
         ok = ws.send(JSON.stringify({ type: "waiting", stream: stream.name })) !== 0;
       }
+      ws.data.grace = sent;
       if (ok) ws.subscribe(topicOf(stream.name));
       return ok;
+    },
+    leave(ws) {
+      const set = byStream.get(ws.data.stream);
+      set?.delete(ws);
+      if (set?.size === 0) byStream.delete(ws.data.stream);
+    },
+    scan(lookup) {
+      for (const [name, set] of byStream) {
+        const stream = lookup(name);
+        if (!stream) continue;
+        const lag = threshold(stream);
+        for (const ws of set) {
+          const queued = ws.getBufferedAmount();
+          if (queued > policy.hardLimitBytes) {
+            set.delete(ws);
+            stream.stats.viewerCloses++;
+            log.warn("slow-viewer-closed", { stream: name, remote: ws.data.remote, queued, limit: policy.hardLimitBytes });
+            ws.close(CLOSE_TOO_SLOW, `too slow: ${queued} bytes queued`);
+            continue;
+          }
+          const grace = ws.data.grace ?? 0;
+          if (grace > 0 && queued <= lag) ws.data.grace = 0;
+          if (!ws.data.lagging && queued > lag + grace) {
+            ws.data.lagging = true;
+            ws.unsubscribe(topicOf(name));
+            stream.stats.viewerSkips++;
+            log.info("slow-viewer-skip", { stream: name, remote: ws.data.remote, queued, threshold: Math.round(lag) });
+          }
+        }
+      }
+    },
+    *viewers() {
+      for (const set of byStream.values()) yield* set;
     },
   };
 }

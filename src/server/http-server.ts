@@ -1,29 +1,41 @@
 import type { Server, WebSocketHandler } from "bun";
+import type { Logger } from "../log.ts";
 import { type AppDeps, createApp } from "./app.ts";
-import { createFanout, type ViewerData } from "./fanout.ts";
+import { CLOSE_GOING_AWAY, createFanout, type Fanout, type SlowViewerPolicy, type ViewerData } from "./fanout.ts";
 
 export interface HttpServerOptions {
   hostname: string;
   port: number;
-  viewerBufferBytes: number;
+  slowViewers: SlowViewerPolicy;
   maxViewerMessageBytes: number;
 }
 
+/** How often the slow-viewer policy looks at every viewer's queue. */
+const SCAN_INTERVAL_MS = 100;
+
+export interface HttpServer {
+  server: Server<ViewerData>;
+  fanout: Fanout;
+  /** Closes every viewer with 1001 and stops the server. */
+  stop(): Promise<void>;
+}
+
 /**
- * `Bun.serve` with the Hono app for HTTP and Bun's native WebSocket pub/sub for viewers. Returns the
- * server and the fan-out sink that publishers feed. `app` is everything the routes need but the sink.
+ * `Bun.serve` with the Hono app for HTTP and Bun's native WebSocket pub/sub for viewers. `app` gets
+ * the fan-out (the sink publishers feed) and returns everything the routes need.
  */
-export function startHttpServer(options: HttpServerOptions, app: (sink: ReturnType<typeof createFanout>) => AppDeps) {
+export function startHttpServer(options: HttpServerOptions, log: Logger, app: (sink: Fanout) => AppDeps): HttpServer {
   let server: Server<ViewerData> | undefined;
-  const fanout = createFanout(() => server!);
+  const fanout = createFanout(() => server!, options.slowViewers, log);
   const deps = app(fanout);
-  const { registry, log, counters } = deps;
+  const { registry, counters } = deps;
   const hono = createApp(deps);
+  const hard = options.slowViewers.hardLimitBytes;
 
   const websocket: WebSocketHandler<ViewerData> = {
-    // Past this many queued bytes Bun would silently drop published fragments for the socket, which
-    // breaks MSE decoding; closing it instead lets the player reconnect and resync at a keyframe.
-    backpressureLimit: options.viewerBufferBytes,
+    // The slow-viewer scan closes a viewer at the hard limit with a clear code; this is only the
+    // backstop. Without closeOnBackpressureLimit Bun would silently drop fragments, breaking MSE.
+    backpressureLimit: hard + Math.max(4 << 20, hard / 4),
     closeOnBackpressureLimit: true,
     maxPayloadLength: options.maxViewerMessageBytes,
     perMessageDeflate: false,
@@ -45,6 +57,7 @@ export function startHttpServer(options: HttpServerOptions, app: (sink: ReturnTy
       if (typeof message === "string" && message.includes('"ping"')) ws.send(JSON.stringify({ type: "pong", t: Date.now() }));
     },
     close(ws, code, reason) {
+      fanout.leave(ws);
       const stream = registry.get(ws.data.stream);
       if (stream) stream.viewers = Math.max(0, stream.viewers - 1);
       log.info("viewer-leave", {
@@ -67,5 +80,14 @@ export function startHttpServer(options: HttpServerOptions, app: (sink: ReturnTy
       return new Response("internal error\n", { status: 500 });
     },
   });
-  return { server, fanout };
+  const scan = setInterval(() => fanout.scan((name) => registry.get(name)), SCAN_INTERVAL_MS);
+  return {
+    server,
+    fanout,
+    async stop() {
+      clearInterval(scan);
+      for (const ws of [...fanout.viewers()]) ws.close(CLOSE_GOING_AWAY, "server shutting down");
+      await server!.stop(true);
+    },
+  };
 }

@@ -1,15 +1,19 @@
 import { Stream } from "./stream.ts";
 
 /**
- * Streams by name. A stream exists while it has a publisher or viewers; `prune` forgets idle ones
- * so the map stays bounded by what is actually in use.
+ * Streams by name. A stream with a publisher or viewers is always kept; idle ones are remembered
+ * (so their counters survive publisher restarts) up to `idleCap`, oldest idle forgotten first.
  */
 export class StreamRegistry {
   private readonly streams = new Map<string, Stream>();
+  /** Idle stream names, oldest first (a Map keeps insertion order). */
+  private readonly idle = new Map<string, true>();
   private readonly gopCacheBytes: number;
+  private readonly idleCap: number;
 
-  constructor(gopCacheBytes: number) {
+  constructor(gopCacheBytes: number, idleCap = 256) {
     this.gopCacheBytes = gopCacheBytes;
+    this.idleCap = idleCap;
   }
 
   get(name: string): Stream | undefined {
@@ -18,6 +22,7 @@ export class StreamRegistry {
 
   /** The stream called `name`, created on first use. */
   open(name: string): Stream {
+    this.idle.delete(name);
     let s = this.streams.get(name);
     if (!s) {
       s = new Stream(name, this.gopCacheBytes);
@@ -26,10 +31,17 @@ export class StreamRegistry {
     return s;
   }
 
-  /** Forgets `name` when nobody publishes or watches it. */
+  /** Call when `name` may have become idle (no publisher, no viewers): it joins the bounded idle list. */
   prune(name: string): void {
     const s = this.streams.get(name);
-    if (s && s.publisher === undefined && s.viewers === 0) this.streams.delete(name);
+    if (!s || s.publisher !== undefined || s.viewers > 0) return;
+    this.idle.delete(name);
+    this.idle.set(name, true);
+    while (this.idle.size > this.idleCap) {
+      const oldest = this.idle.keys().next().value as string;
+      this.idle.delete(oldest);
+      this.streams.delete(oldest);
+    }
   }
 
   all(): Stream[] {

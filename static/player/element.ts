@@ -8,22 +8,18 @@
  * 4 times a second while a value is known).
  */
 
+import { autoplay } from "./autoplay.ts";
 import { autoTargetLatency, Cadence } from "./cadence.ts";
 import { CONFIG_ATTRIBUTES, readConfig, type PlayerConfig } from "./config.ts";
-import { Connection, type CloseInfo } from "./connection.ts";
 import { LatencyMeter, type LatencySample } from "./latency-meter.ts";
 import { LiveEdgeController } from "./live-edge.ts";
 import { mediaSourceClass } from "./mse-sink.ts";
-import { Pipeline } from "./pipeline.ts";
-import type { ServerMessage } from "./protocol.ts";
-import { lastEnd } from "./ranges.ts";
+import { Session } from "./session.ts";
 import { stateText, type PlayerState, type StateChangeDetail } from "./state.ts";
-import { formatStats, StatsMeter, type SluiceStats } from "./stats.ts";
+import { formatStats, snapshotStats, StatsMeter, type SluiceStats } from "./stats.ts";
 import { PlayerView } from "./view.ts";
 
 const TICK_MS = 250;
-/** A playing stream silent for this long is treated as a dead connection. */
-const STALE_MS = 15_000;
 
 export class SluicePlayerElement extends HTMLElement {
   static get observedAttributes(): string[] {
@@ -35,16 +31,13 @@ export class SluicePlayerElement extends HTMLElement {
   readonly #meter: LatencyMeter;
   readonly #edge: LiveEdgeController;
   #config: PlayerConfig | undefined;
-  #conn: Connection | undefined;
-  #pipeline: Pipeline | undefined;
+  #session: Session | undefined;
   #statsMeter = new StatsMeter();
   #timer: ReturnType<typeof setInterval> | undefined;
   #state: PlayerState = "connecting";
   #detail = "";
-  #stateSince = 0;
   #latency: LatencySample = { latency: Number.NaN, kind: "buffer" };
   #playPending = false;
-  #healthy = false;
 
   constructor() {
     super();
@@ -61,12 +54,12 @@ export class SluicePlayerElement extends HTMLElement {
       target: () => this.targetLatency,
       interval: () => this.#cadence.intervalOr(0),
       sinceAppend: () => this.#cadence.sinceAppend(performance.now()),
-      remove: (start, end) => this.#pipeline?.remove(start, end),
+      remove: (start, end) => this.#session?.pipeline.remove(start, end),
       play: () => this.#play(),
     });
     v.addEventListener("volumechange", () => this.#view.showUnmute(v.muted));
     v.addEventListener("error", () => {
-      if (v.error) this.#pipeline?.mediaError(`media error ${v.error.code}: ${v.error.message}`);
+      if (v.error) this.#session?.pipeline.mediaError(`media error ${v.error.code}: ${v.error.message}`);
     });
   }
 
@@ -106,37 +99,21 @@ export class SluicePlayerElement extends HTMLElement {
 
   /** A fresh snapshot of the playback statistics. */
   get stats(): SluiceStats {
-    const v = this.video;
-    const q = v.getVideoPlaybackQuality?.();
-    const end = lastEnd(v.buffered);
-    const p = this.#pipeline;
-    const m = this.#statsMeter;
-    return {
+    const p = this.#session?.pipeline;
+    return snapshotStats(this.video, this.#statsMeter, {
       state: this.#state,
       mime: p?.mime ?? "",
       format: p?.format ?? "",
-      width: v.videoWidth,
-      height: v.videoHeight,
-      fps: m.fps,
-      bitrate: m.bitrate,
-      latency: this.#latency.latency,
-      latencyKind: this.#latency.kind,
+      latency: this.#latency,
       targetLatency: this.targetLatency,
-      bufferLength: end === undefined ? 0 : Math.max(0, end - v.currentTime),
-      playbackRate: v.playbackRate,
-      droppedFrames: q?.droppedVideoFrames ?? 0,
-      decodedFrames: q?.totalVideoFrames ?? 0,
-      reconnects: this.#conn?.reconnects ?? 0,
-      sinceLastFragment: (performance.now() - m.lastFragmentMs) / 1000,
-      fragmentsReceived: m.fragmentsReceived,
-      bytesReceived: m.bytesReceived,
+      reconnects: this.#session?.connection.reconnects ?? 0,
       fragmentsDropped: p?.queue.dropped ?? 0,
       jumps: this.#edge.jumps,
       nudges: this.#edge.nudges,
       restarts: p?.restarts ?? 0,
       recreations: p?.recreations ?? 0,
       fragmentInterval: this.#cadence.interval,
-    };
+    });
   }
 
   /** Seeks to the live edge now (if more than 0.2 s behind it). */
@@ -170,24 +147,15 @@ export class SluicePlayerElement extends HTMLElement {
     this.#statsMeter = new StatsMeter();
     this.#setState("connecting", "");
     if (!mediaSourceClass()) return this.#setState("unsupported", "this browser has no Media Source Extensions");
-    this.#pipeline = new Pipeline(this.video, this.#cadence, this.#meter, this.#edge, {
-      unsupported: (what) => this.#setState("unsupported", what),
-      fatal: (message) => this.#setState("error", message),
-      appended: () => {
-        if (!this.#healthy) this.#conn?.markHealthy();
-        this.#healthy = true;
-      },
+    this.#session = new Session(config.src, {
+      video: this.video,
+      cadence: this.#cadence,
+      meter: this.#meter,
+      edge: this.#edge,
+      stats: this.#statsMeter,
+      setState: (state, detail) => this.#setState(state, detail),
     });
-    this.#conn = new Connection(config.src, {
-      open: () => this.#setState("connecting", "connected"),
-      message: (msg) => this.#onMessage(msg),
-      binary: (data) => {
-        this.#statsMeter.received(data.byteLength, performance.now());
-        this.#pipeline?.binary(data);
-      },
-      close: (info) => this.#onClose(info),
-    });
-    this.#conn.start();
+    this.#session.start();
     this.#meter.start();
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     document.addEventListener("visibilitychange", this.#onVisibility);
@@ -196,10 +164,8 @@ export class SluicePlayerElement extends HTMLElement {
   #stop(): void {
     clearInterval(this.#timer);
     document.removeEventListener("visibilitychange", this.#onVisibility);
-    this.#conn?.stop();
-    this.#conn = undefined;
-    this.#pipeline?.destroy();
-    this.#pipeline = undefined;
+    this.#session?.stop();
+    this.#session = undefined;
     this.#meter.stop();
     this.#meter.reset();
   }
@@ -214,33 +180,8 @@ export class SluicePlayerElement extends HTMLElement {
     if (initial || previous?.stats !== config.stats) this.#showStats(config.stats);
   }
 
-  #onMessage(msg: ServerMessage): void {
-    switch (msg.type) {
-      case "waiting":
-        return this.#setState("waiting", "");
-      case "stream":
-        this.#healthy = false;
-        if (this.#pipeline?.stream(msg)) this.#setState("playing", msg.mime);
-        return;
-      case "ended":
-        this.#pipeline?.ended();
-        return this.#setState("ended", "");
-      case "skip":
-        return this.#pipeline?.skip();
-      case "error":
-        return this.#setState("error", msg.message);
-    }
-  }
-
-  #onClose(info: CloseInfo): void {
-    const why = `${info.code}${info.reason ? `: ${info.reason}` : ""}`;
-    if (info.willRetry) this.#setState("connecting", `closed ${why}; retrying in ${(info.retryInMs / 1000).toFixed(1)} s`);
-    else this.#setState("error", `connection refused (${why})`);
-  }
-
   #setState(state: PlayerState, detail: string): void {
     const changed = state !== this.#state || detail !== this.#detail;
-    if (state !== this.#state) this.#stateSince = performance.now();
     this.#state = state;
     this.#detail = detail;
     const text = stateText(state, detail);
@@ -250,16 +191,12 @@ export class SluicePlayerElement extends HTMLElement {
 
   #tick(): void {
     const now = performance.now();
-    if (this.#pipeline) this.#edge.tick(now);
+    if (this.#session) this.#edge.tick(now);
     this.#statsMeter.tick(now, this.video);
     this.#latency = this.#meter.sample();
     if (!Number.isNaN(this.#latency.latency)) this.dispatchEvent(new CustomEvent("latency", { detail: { ...this.#latency } }));
     if (this.#view.statsVisible) this.#view.renderStats(formatStats(this.stats));
-    const silentFor = now - Math.max(this.#stateSince, this.#statsMeter.lastFragmentMs || 0);
-    if (this.#state === "playing" && silentFor > STALE_MS) {
-      this.#stateSince = now;
-      this.#conn?.reconnectNow();
-    }
+    this.#session?.tick(now);
   }
 
   #showStats(visible: boolean): void {
@@ -268,17 +205,11 @@ export class SluicePlayerElement extends HTMLElement {
   }
 
   #play(): void {
-    const v = this.video;
-    if (this.#playPending || !v.paused) return;
+    if (this.#playPending || !this.video.paused) return;
     this.#playPending = true;
-    v.play()
-      .catch((e: unknown) => {
-        // Autoplay with sound refused: fall back to muted playback with the unmute button.
-        if ((e as DOMException).name === "NotAllowedError" && !v.muted) v.muted = true;
-      })
-      .finally(() => {
-        this.#playPending = false;
-      });
+    void autoplay(this.video).finally(() => {
+      this.#playPending = false;
+    });
   }
 
   readonly #onVisibility = (): void => {

@@ -128,7 +128,7 @@ export class LiveEdgeController {
     const lag = end - t;
     const target = this.env.target();
     const interval = this.env.interval();
-    const windowMs = 1000 * Math.min(4, Math.max(1, 2 * interval));
+    const windowMs = 1000 * Math.min(4, Math.max(0.5, 2 * interval));
     this.#samples.push({ at: now, lag });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - windowMs) this.#samples.shift();
     const mean = this.#samples.reduce((s, x) => s + x.lag, 0) / this.#samples.length;

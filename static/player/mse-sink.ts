@@ -30,6 +30,15 @@ export function isTypeSupported(mime: string): boolean {
   return mediaSourceClass()?.ctor.isTypeSupported(mime) ?? false;
 }
 
+/**
+ * A resent stream carries on from the last appended fragment (a reconnect resending the GOP cache)
+ * rather than starting over (a restarted publisher begins near 0): its first fragment starts at most
+ * 15 s before and 60 s after the last appended one, and not within the stream's first 0.5 s.
+ */
+function carriesOn(lastStart: number, start: number): boolean {
+  return start > 0.5 && start >= lastStart - 15 && start <= lastStart + 60;
+}
+
 export interface SinkEvents {
   /** A media fragment was appended with this timestampOffset. */
   appended(op: MediaOp, timestampOffset: number): void;
@@ -50,6 +59,8 @@ export class MseSink {
   #destroyed = false;
   #quotaFailures = 0;
   #streaming = true;
+  /** Stream-time start of the last appended media fragment. */
+  #lastStart = Number.NaN;
 
   /** Creates the MediaSource and attaches it to `video` (throws if there is no MSE). */
   constructor(
@@ -106,7 +117,8 @@ export class MseSink {
         const next = this.queue.mediaAfterHead();
         if (!next) return; // aligned to the first fragment of the new stream: wait for it
         if (op.mode === "changeType" && !this.#run(undefined, () => sb.changeType(op.mime))) return;
-        if (!this.#run(undefined, () => (sb.timestampOffset = this.#continuationOffset(sb, next.info.start)))) return;
+        const keep = op.mode === "resume" && carriesOn(this.#lastStart, next.info.start);
+        if (!keep && !this.#run(undefined, () => (sb.timestampOffset = this.#continuationOffset(sb, next.info.start)))) return;
       }
       this.queue.shift();
       this.#append(sb, op);
@@ -187,6 +199,7 @@ export class MseSink {
     this.#inflight = undefined;
     if (op?.kind === "media") {
       this.#quotaFailures = 0;
+      if (Number.isFinite(op.info.start)) this.#lastStart = op.info.start;
       this.events.appended(op, this.#sb?.timestampOffset ?? 0);
     }
     this.pump();

@@ -130,6 +130,7 @@ export class Pipeline {
     const format = sniffFormat(bytes);
     const shape: StreamShape = { format, mime: msg.mime };
     this.#inspect = createInspector(format, bytes, msg.tracks);
+    const previousInit = this.#init?.bytes;
     this.#init = { bytes, mime: msg.mime, format };
     this.cadence.discontinuity();
     const canChangeType = typeof SourceBuffer !== "undefined" && typeof SourceBuffer.prototype.changeType === "function";
@@ -140,10 +141,10 @@ export class Pipeline {
       return;
     }
     this.restarts++;
-    this.queue.push({ kind: "init", bytes, mime: msg.mime, mode: plan });
+    const same = plan === "continue" && sameBytes(previousInit, bytes);
+    this.queue.push({ kind: "init", bytes, mime: msg.mime, mode: same ? "resume" : plan });
     this.queue.awaitSync();
     this.#boundaryPending = true;
-    this.edge.settle(performance.now());
     this.#sink?.pump();
   }
 
@@ -189,9 +190,11 @@ export class Pipeline {
       this.cadence.appended(now);
       const { info } = op;
       if (info.prftWallclockMs !== undefined && info.prftTime !== undefined) this.meter.addAnchor(info.prftTime + offset, info.prftWallclockMs);
-      if (this.#boundaryPending && Number.isFinite(info.start)) {
+      if (this.#boundaryPending) {
+        // First fragment of a stream continued in this buffer: settle onto the live edge again.
         this.#boundaryPending = false;
-        this.meter.boundary(info.start + offset);
+        if (Number.isFinite(info.start)) this.meter.boundary(info.start + offset);
+        this.edge.settle(now);
       }
       if (this.#jumpAfterSync && info.syncPoint) {
         this.#jumpAfterSync = false;
@@ -208,4 +211,10 @@ export class Pipeline {
       else this.queue.keepLatestGop();
     },
   };
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  if (!a || a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -29,7 +29,7 @@ export function stateText(state: PlayerState, detail: string): string {
     case "ended":
       return "stream ended — waiting for it to return";
     case "unsupported":
-      return `unsupported codec: ${detail}`;
+      return detail.includes("/") ? `unsupported codec: ${detail}` : `unsupported: ${detail}`;
     case "error":
       return `error: ${detail}`;
   }

@@ -3,7 +3,8 @@
  * measurements behind it (bitrate from bytes received, frame rate from getVideoPlaybackQuality).
  */
 
-import type { LatencyKind } from "./latency-meter.ts";
+import type { LatencyKind, LatencySample } from "./latency-meter.ts";
+import { lastEnd } from "./ranges.ts";
 
 /** A snapshot of the player's statistics (all numbers; NaN when unknown). */
 export interface SluiceStats {
@@ -84,6 +85,45 @@ export class StatsMeter {
     this.#lastFrames = frames;
     this.#lastFramesAt = nowMs;
   }
+}
+
+/** What the stats snapshot needs from the player besides the video element and the meter. */
+export interface StatsInputs {
+  state: string;
+  mime: string;
+  format: string;
+  latency: LatencySample;
+  targetLatency: number;
+  reconnects: number;
+  fragmentsDropped: number;
+  jumps: number;
+  nudges: number;
+  restarts: number;
+  recreations: number;
+  fragmentInterval: number;
+}
+
+/** Builds a `SluiceStats` snapshot from the video element, the meter and the player's counters. */
+export function snapshotStats(video: HTMLVideoElement, meter: StatsMeter, p: StatsInputs): SluiceStats {
+  const q = video.getVideoPlaybackQuality?.();
+  const end = lastEnd(video.buffered);
+  const { latency, ...rest } = p;
+  return {
+    ...rest,
+    width: video.videoWidth,
+    height: video.videoHeight,
+    fps: meter.fps,
+    bitrate: meter.bitrate,
+    latency: latency.latency,
+    latencyKind: latency.kind,
+    bufferLength: end === undefined ? 0 : Math.max(0, end - video.currentTime),
+    playbackRate: video.playbackRate,
+    droppedFrames: q?.droppedVideoFrames ?? 0,
+    decodedFrames: q?.totalVideoFrames ?? 0,
+    sinceLastFragment: (performance.now() - meter.lastFragmentMs) / 1000,
+    fragmentsReceived: meter.fragmentsReceived,
+    bytesReceived: meter.bytesReceived,
+  };
 }
 
 /** Human-readable lines for the stats overlay. */

@@ -33,10 +33,11 @@ describe.each([
     const recorder = startTcpRecorder(sluice.ingestPort);
     const early = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws`);
     await early.until((m) => texts(m, "waiting").length === 1, 5000, "waiting message");
+    const seq0 = sluice.registry.get("live")?.seq ?? 0; // sequence numbers continue across publishers
     const ff = runFfmpeg(cmd(seconds, `tcp://127.0.0.1:${recorder.port}`));
     // Join once the GOP cache holds a later GOP than the first, so the join really is mid-stream.
-    await early.until(() => (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? 0) > 1, 20_000, "a second GOP");
-    await early.until((m) => (sessions(m)[0]?.fragments.length ?? 0) >= (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? Infinity), 5000, "the GOP's first fragment");
+    await early.until(() => (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? 0) > seq0 + 1, 20_000, "a second GOP");
+    await early.until((m) => seq0 + (sessions(m)[0]?.fragments.length ?? 0) >= (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? Infinity), 5000, "the GOP's first fragment");
     const late = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws/live`);
     expect(await ff.done, await ff.stderr()).toBe(0);
     await early.until((m) => texts(m, "ended").length === 1, 10_000, "ended");

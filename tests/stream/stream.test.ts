@@ -61,8 +61,8 @@ describe("Stream", () => {
 });
 
 describe("StreamRegistry", () => {
-  test("forgets a stream only when it has neither publisher nor viewers", () => {
-    const r = new StreamRegistry(1000);
+  test("forgets only idle streams, and only past the idle cap, oldest first", () => {
+    const r = new StreamRegistry(1000, 1);
     const s = r.open("cam");
     s.viewers = 1;
     r.prune("cam");
@@ -73,6 +73,10 @@ describe("StreamRegistry", () => {
     expect(r.get("cam")).toBe(s);
     s.release("p");
     r.prune("cam");
+    expect(r.get("cam")).toBe(s); // remembered while within the idle cap
+    r.open("other");
+    r.prune("other");
     expect(r.get("cam")).toBeUndefined();
+    expect(r.get("other")).toBeDefined();
   });
 });

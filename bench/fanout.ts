@@ -1,0 +1,143 @@
+import { resolve } from "node:path";
+import type { ClientConfig, ClientResult } from "./clients.ts";
+import { BUN, cpuSeconds, lineReader, machineJiffies, rssKiB, spawnChild, startServer, stop } from "./processes.ts";
+import type { PublisherConfig } from "./publisher.ts";
+import { fragmentsFor, type Plan, TMP } from "./recording.ts";
+import { median, percentile } from "./stats.ts";
+
+/**
+ * One fan-out run: a server (Sluice or the baseline) in its own process, `viewers` WebSocket viewers
+ * spread over client processes, and a publisher replaying `seconds` of a recording at real time.
+ * Measures the server's CPU time and RSS from /proc, and gets delivered bytes, losses and per-fragment
+ * arrival times from the clients.
+ */
+
+export interface FanoutOptions {
+  server: "sluice" | "baseline";
+  viewers: number;
+  /** Short name of the recording variant, e.g. "100ms". */
+  variant: string;
+  seconds: number;
+  clientProcs: number;
+  /** Measured loopback bandwidth, bytes per ms (for the write floor). */
+  loopbackBytesPerMs: number;
+  /** Called with the server's pid once the stream is flowing (e.g. to attach a profiler). */
+  onStreaming?: (pid: number) => Promise<unknown>;
+}
+
+export interface FanoutResult {
+  server: "sluice" | "baseline";
+  variant: string;
+  viewers: number;
+  opened: number;
+  fragments: number;
+  medianFragmentBytes: number;
+  deliveredBytes: number;
+  deliveredMBps: number;
+  cpuUser: number;
+  cpuSys: number;
+  cpuPerGB: number;
+  rss0KiB: number;
+  idlePerViewerKiB: number;
+  streamPerViewerKiB: number;
+  missing: number;
+  corrupt: number;
+  closedEarly: number;
+  latency: { p50: number; p99: number; max: number };
+  floor: { p50: number; p99: number };
+  machineBusyPct: number;
+  clientCpuSeconds: number;
+}
+
+const split = (n: number, k: number) => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0)).filter((x) => x > 0);
+
+export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutResult> {
+  const frags = fragmentsFor(plan, o.seconds);
+  const tag = `${o.variant}-${o.server}-${o.viewers}`;
+  const server = await startServer(o.server, [], `${tag}-server.log`);
+  const clients: Array<{ proc: ReturnType<typeof spawnChild>; lines: ReturnType<typeof lineReader>; out: string }> = [];
+  let publisher: ReturnType<typeof spawnChild> | undefined;
+  try {
+    await Bun.sleep(1000);
+    const rss0 = rssKiB(server.pid);
+    split(o.viewers, o.clientProcs).forEach((count, i) => {
+      const out = resolve(TMP, `${tag}-clients${i}.json`);
+      const cfg: ClientConfig = { url: server.wsUrl, count, mode: o.server, recording: plan.path, seconds: o.seconds, out, hardTimeoutMs: (o.seconds + 120) * 1000 };
+      const proc = spawnChild([BUN, "bench/clients.ts", JSON.stringify(cfg)], { stdin: "pipe", stdout: "pipe", log: `${tag}-clients${i}.log` });
+      clients.push({ proc, lines: lineReader(proc), out });
+    });
+    const ready = await Promise.all(clients.map((c) => c.lines.next((l) => l.startsWith("ready"), 90_000, "clients ready")));
+    const opened = ready.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+
+    await Bun.sleep(2000);
+    const idle: number[] = [];
+    for (let i = 0; i < 3; i++, await Bun.sleep(300)) idle.push(rssKiB(server.pid));
+
+    const cpu0 = cpuSeconds(server.pid);
+    const m0 = machineJiffies();
+    const pubOut = resolve(TMP, `${tag}-publisher.json`);
+    const pcfg: PublisherConfig = { recording: plan.path, port: server.ingestPort, seconds: o.seconds, out: pubOut };
+    publisher = spawnChild([BUN, "bench/publisher.ts", JSON.stringify(pcfg)], { log: `${tag}-publisher.log` });
+    const profiling = o.onStreaming ? Bun.sleep(2000).then(() => o.onStreaming!(server.pid)) : undefined;
+    const streaming: number[] = [];
+    const deadline = Date.now() + (o.seconds + 30) * 1000;
+    for (let i = 0; publisher.exitCode === null && Date.now() < deadline; i++) {
+      await Bun.sleep(500);
+      if (i >= 4) streaming.push(rssKiB(server.pid));
+    }
+    if ((await publisher.exited) !== 0) throw new Error(`publisher failed (see .bench-tmp/logs/${tag}-publisher.log)`);
+    await profiling;
+    // Every client says "done" when all its viewers have the last fragment; stragglers are told to stop.
+    await Promise.all(
+      clients.map((c) =>
+        c.lines.next((l) => l === "done", 15_000, "clients done").catch(() => {
+          c.proc.stdin!.write("stop\n");
+          c.proc.stdin!.flush();
+          return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
+        }),
+      ),
+    );
+    const cpu1 = cpuSeconds(server.pid);
+    const m1 = machineJiffies();
+    await Promise.all(clients.map((c) => Promise.race([c.proc.exited, Bun.sleep(10_000)])));
+
+    const pub = (await Bun.file(pubOut).json()) as { start: number; written: Array<[number, number]> };
+    const results = await Promise.all(clients.map(async (c) => (await Bun.file(c.out).json()) as ClientResult));
+    const written = new Float64Array(frags.length).fill(Number.NaN);
+    pub.written.forEach(([seq, t]) => (written[frags.findIndex((f) => f.seq === seq)] = t));
+    const lat: number[] = [];
+    for (const r of results) for (const arr of r.arrivals) arr.forEach((t, i) => t !== null && lat.push(t - written[i]!));
+    const floors = frags.map((f) => (f.length * o.viewers) / o.loopbackBytesPerMs);
+    const delivered = results.reduce((n, r) => n + r.bytes, 0);
+    const last = Math.max(...results.map((r) => r.lastArrival));
+    const cpuUser = cpu1.user - cpu0.user;
+    const cpuSys = cpu1.sys - cpu0.sys;
+    return {
+      server: o.server,
+      variant: o.variant,
+      viewers: o.viewers,
+      opened,
+      fragments: frags.length,
+      medianFragmentBytes: median(frags.map((f) => f.length)),
+      deliveredBytes: delivered,
+      deliveredMBps: delivered / 1e6 / ((last - pub.start) / 1000),
+      cpuUser,
+      cpuSys,
+      cpuPerGB: (cpuUser + cpuSys) / (delivered / 1e9),
+      rss0KiB: rss0,
+      idlePerViewerKiB: (median(idle) - rss0) / o.viewers,
+      streamPerViewerKiB: (median(streaming) - rss0) / o.viewers,
+      missing: results.reduce((n, r) => n + r.missing, 0) + (o.viewers - opened) * frags.length,
+      corrupt: results.reduce((n, r) => n + r.corrupt, 0),
+      closedEarly: results.reduce((n, r) => n + r.closedEarly, 0),
+      latency: { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), max: percentile(lat, 1) },
+      floor: { p50: percentile(floors, 0.5), p99: percentile(floors, 0.99) },
+      machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total),
+      clientCpuSeconds: results.reduce((n, r) => n + r.cpuSeconds, 0),
+    };
+  } finally {
+    if (publisher) await stop(publisher);
+    await Promise.all(clients.map((c) => stop(c.proc)));
+    await stop(server.proc);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * One playing session of a stream URL: routes WebSocket messages to the media pipeline and turns
+ * them into player states. It marks the connection healthy (backoff reset) once a stream's first
+ * fragment was appended, and reconnects when a playing stream sends nothing for 15 s.
+ */
+
+import type { Cadence } from "./cadence.ts";
+import { Connection, type CloseInfo } from "./connection.ts";
+import type { LatencyMeter } from "./latency-meter.ts";
+import type { LiveEdgeController } from "./live-edge.ts";
+import { Pipeline } from "./pipeline.ts";
+import type { ServerMessage } from "./protocol.ts";
+import type { PlayerState } from "./state.ts";
+import type { StatsMeter } from "./stats.ts";
+
+/** A playing stream silent for this long is treated as a dead connection. */
+const STALE_MS = 15_000;
+
+export interface SessionParts {
+  video: HTMLVideoElement;
+  cadence: Cadence;
+  meter: LatencyMeter;
+  edge: LiveEdgeController;
+  stats: StatsMeter;
+  /** Called on every state change (and detail change). */
+  setState(state: PlayerState, detail: string): void;
+}
+
+export class Session {
+  readonly pipeline: Pipeline;
+  readonly connection: Connection;
+  #state: PlayerState = "connecting";
+  #stateSince = performance.now();
+  #healthy = false;
+
+  constructor(
+    url: string,
+    private readonly parts: SessionParts,
+  ) {
+    this.pipeline = new Pipeline(parts.video, parts.cadence, parts.meter, parts.edge, {
+      unsupported: (what) => this.#set("unsupported", what),
+      fatal: (message) => this.#set("error", message),
+      appended: () => {
+        if (!this.#healthy) this.connection.markHealthy();
+        this.#healthy = true;
+      },
+    });
+    this.connection = new Connection(url, {
+      open: () => this.#set("connecting", "connected"),
+      message: (msg) => this.#onMessage(msg),
+      binary: (data) => {
+        parts.stats.received(data.byteLength, performance.now());
+        this.pipeline.binary(data);
+      },
+      close: (info) => this.#onClose(info),
+    });
+  }
+
+  start(): void {
+    this.#set("connecting", "");
+    this.connection.start();
+  }
+
+  stop(): void {
+    this.connection.stop();
+    this.pipeline.destroy();
+  }
+
+  /** Periodic check: a playing stream that went silent gets a fresh connection. */
+  tick(now: number): void {
+    const silentFor = now - Math.max(this.#stateSince, this.parts.stats.lastFragmentMs || 0);
+    if (this.#state === "playing" && silentFor > STALE_MS) {
+      this.#stateSince = now;
+      this.connection.reconnectNow();
+    }
+  }
+
+  #onMessage(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "waiting":
+        return this.#set("waiting", "");
+      case "stream":
+        this.#healthy = false;
+        if (this.pipeline.stream(msg)) this.#set("playing", msg.mime);
+        return;
+      case "ended":
+        this.pipeline.ended();
+        return this.#set("ended", "");
+      case "skip":
+        return this.pipeline.skip();
+      case "error":
+        return this.#set("error", msg.message);
+    }
+  }
+
+  #onClose(info: CloseInfo): void {
+    const why = `${info.code}${info.reason ? `: ${info.reason}` : ""}`;
+    if (info.willRetry) this.#set("connecting", `closed ${why}; retrying in ${(info.retryInMs / 1000).toFixed(1)} s`);
+    else this.#set("error", `connection refused (${why})`);
+  }
+
+  #set(state: PlayerState, detail: string): void {
+    if (state !== this.#state) this.#stateSince = performance.now();
+    this.#state = state;
+    this.parts.setState(state, detail);
+  }
+}
