@@ -20,7 +20,11 @@ export interface TcpIngest {
   stop(): void;
 }
 
+/** How long a dropped publisher gets to close its side before the socket is reset. */
+const DROP_GRACE_MS = 500;
+
 interface Conn {
+  closed?: boolean;
   session?: PublisherSession;
   remote: string;
   admitted: boolean;
@@ -34,10 +38,18 @@ interface Conn {
 export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, gate: IngestGate): TcpIngest {
   const conns = new Set<Socket<Conn>>();
   const { log, counters } = deps;
+  /**
+   * Ends a publisher's connection. A FIN alone goes unnoticed by a publisher that only writes (ffmpeg
+   * keeps sending into a half-closed socket), so one still open after a short grace is reset.
+   */
+  const drop = (socket: Socket<Conn>) => {
+    socket.end();
+    setTimeout(() => socket.data.closed || socket.terminate(), DROP_GRACE_MS);
+  };
   const refuse = (socket: Socket<Conn>, reason: string, message: string) => {
     log.warn("publisher-refused", { stream: options.stream, remote: socket.data.remote, reason, message });
     counters.reject("ingest", reason);
-    socket.end();
+    drop(socket);
   };
   const listener = Bun.listen<Conn>({
     hostname: options.hostname,
@@ -55,9 +67,9 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, ga
           return;
         }
         socket.data.admitted = true;
-        const session = openPublisherSession(options.stream, socket.data.remote, deps, () => socket.end());
+        const session = openPublisherSession(options.stream, socket.data.remote, deps, () => drop(socket));
         if ("refused" in session) {
-          socket.end();
+          drop(socket);
           return;
         }
         socket.data.session = session;
@@ -67,9 +79,10 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, ga
         const session = socket.data.session;
         if (!session) return;
         socket.data.lastDataAt = performance.now();
-        if (!session.push(chunk)) socket.end();
+        if (!session.push(chunk)) drop(socket);
       },
       close(socket) {
+        socket.data.closed = true;
         conns.delete(socket);
         if (socket.data.admitted) gate.release(socket.remoteAddress);
         socket.data.admitted = false;
@@ -88,7 +101,7 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, ga
       if (socket.data.lastDataAt >= limit) continue;
       conns.delete(socket);
       socket.data.session?.close({ reason: "idle-timeout", message: `no data for ${options.idleSeconds} s` });
-      socket.end();
+      drop(socket);
     }
   }, Math.min(1000, (options.idleSeconds * 1000) / 4));
   return {
@@ -96,7 +109,7 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, ga
     stop() {
       clearInterval(watchdog);
       listener.stop(true);
-      for (const socket of conns) socket.end();
+      for (const socket of conns) drop(socket);
       conns.clear();
     },
   };

@@ -4,9 +4,9 @@
  *   at 0 and Chromium would stall at currentTime 0);
  * - starts playback once `target` × 0.8 is buffered ahead (or after 1.5 s with less), so a fresh
  *   stream does not start with an empty buffer;
- * - corrects a small lag (mean buffer latency above target by 0.12 s … the jump threshold) with a
- *   playbackRate in (1, maxRate], back to 1.0 within 0.03 s of the target;
- * - lets a too-small buffer (mean more than 0.15 s under target) grow with a rate of at least
+ * - corrects a small lag (mean buffer latency above target by max(0.12 s, interval / 4) … the jump
+ *   threshold) with a playbackRate in (1, maxRate], back to 1.0 within 0.03 s of the target;
+ * - lets a too-small buffer (mean more than max(0.15 s, interval / 4) under target) grow with a rate of at least
  *   `minRate` (0.9), back to 1.0 within 0.05 s of the target — and 1.0 whenever the buffer runs dry
  *   (an underrun waits for data anyway, a slower rate would only add to it afterwards);
  * - seeks to the edge when even the lowest recent latency is over target + max(2.5 s, 2 fragments),
@@ -128,7 +128,7 @@ export class LiveEdgeController {
     const lag = end - t;
     const target = this.env.target();
     const interval = this.env.interval();
-    const windowMs = 1000 * Math.min(4, Math.max(0.5, 2 * interval));
+    const windowMs = 1000 * Math.min(4, Math.max(1, 2 * interval));
     this.#samples.push({ at: now, lag });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - windowMs) this.#samples.shift();
     const mean = this.#samples.reduce((s, x) => s + x.lag, 0) / this.#samples.length;
@@ -138,7 +138,7 @@ export class LiveEdgeController {
     const jumpOver = settling ? lag - (interval / 2 + 0.3) : floor - Math.max(2.5, 2 * interval);
     if (jumpOver > target && now - this.#lastJumpAt > 1000 && this.jumpToEdge(now)) return;
 
-    this.#setRate(this.#rate(mean - target, lag, target));
+    this.#setRate(this.#rate(mean - target, lag, target, interval));
 
     const start = b.start(0);
     if (t - start > this.backWindow + 5 && now - this.#lastTrimAt > 2000) {
@@ -147,11 +147,18 @@ export class LiveEdgeController {
     }
   }
 
-  /** Playback rate for a mean latency `excess` over target (negative: under) and the current lag. */
-  #rate(excess: number, lag: number, target: number): number {
-    if (excess > 0.12) this.#rateMode = 1;
-    else if (excess < -0.15) this.#rateMode = -1;
-    else if ((this.#rateMode === 1 && excess < 0.03) || (this.#rateMode === -1 && excess > -0.05)) this.#rateMode = 0;
+  /**
+   * Playback rate for a mean latency `excess` over target (negative: under) and the current lag.
+   * Speeding up also stops as soon as `lag + interval / 2` (never below the sawtooth's mean) is under
+   * target: the windowed mean trails the truth and would overshoot.
+   */
+  #rate(excess: number, lag: number, target: number, interval: number): number {
+    // Long fragments make the windowed mean noisy: widen the dead band with them.
+    const band = 0.25 * interval;
+    if (this.#rateMode === 1 && (excess < 0.03 || lag + interval / 2 < target)) this.#rateMode = 0;
+    else if (this.#rateMode === -1 && excess > -0.05) this.#rateMode = 0;
+    else if (this.#rateMode === 0 && excess > Math.max(0.12, band) && lag + interval / 2 >= target + 0.03) this.#rateMode = 1;
+    else if (this.#rateMode === 0 && excess < -Math.max(0.15, band)) this.#rateMode = -1;
     const dry = lag < 0.04 || this.video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA;
     if (this.#rateMode === 1 && lag >= Math.min(0.15, target / 3)) return 1 + Math.min(this.maxRate - 1, Math.max(0.03, excess * 0.5));
     if (this.#rateMode === -1 && !dry) return 1 - Math.min(1 - this.minRate, Math.max(0.03, -excess * 0.3));
