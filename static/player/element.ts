@@ -52,7 +52,7 @@ export class SluicePlayerElement extends HTMLElement {
     this.#meter = new LatencyMeter(v);
     this.#edge = new LiveEdgeController(v, {
       target: () => this.targetLatency,
-      interval: () => this.#cadence.intervalOr(0),
+      interval: () => this.#cadence.interval,
       sinceAppend: () => this.#cadence.sinceAppend(performance.now()),
       remove: (start, end) => this.#session?.pipeline.remove(start, end),
       play: () => this.#play(),

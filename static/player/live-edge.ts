@@ -21,7 +21,7 @@ import { lastEnd, nextStartAfter, rangeIndexAt } from "./ranges.ts";
 export interface LiveEdgeEnv {
   /** Target mean buffer latency (seconds). */
   target(): number;
-  /** Media seconds per fragment (0 when unknown). */
+  /** Media seconds per fragment (NaN while unknown). */
   interval(): number;
   /** Seconds since the last fragment was appended (bounded by `interval()`). */
   sinceAppend(): number;
@@ -89,9 +89,12 @@ export class LiveEdgeController {
     const end = lastEnd(this.video.buffered);
     if (end === undefined) return false;
     const target = this.env.target();
-    // Aim for a *mean* latency of `target` over the coming fragment's sawtooth.
-    const lag = Math.max(0.1, target + this.env.interval() / 2 - this.env.sinceAppend());
-    const to = Math.max(end - lag, this.video.buffered.start(this.video.buffered.length - 1));
+    const interval = this.env.interval();
+    const rangeStart = this.video.buffered.start(this.video.buffered.length - 1);
+    // Aim for a *mean* latency of `target` over the coming fragment's sawtooth. With the fragment
+    // length still unknown (one fragment seen), the start of the buffered range is the safe bet.
+    const lag = Math.max(0.1, target + interval / 2 - this.env.sinceAppend());
+    const to = Number.isNaN(interval) ? rangeStart : Math.max(end - lag, rangeStart);
     if (to < this.video.currentTime + 0.2) return false; // never seek backwards
 
     this.video.currentTime = to;
@@ -127,7 +130,7 @@ export class LiveEdgeController {
     const t = v.currentTime;
     const lag = end - t;
     const target = this.env.target();
-    const interval = this.env.interval();
+    const interval = this.env.interval() || 0;
     const windowMs = 1000 * Math.min(4, Math.max(1, 2 * interval));
     this.#samples.push({ at: now, lag });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - windowMs) this.#samples.shift();

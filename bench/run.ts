@@ -1,0 +1,112 @@
+import { resolve } from "node:path";
+import { type FanoutResult, runFanout, WARMUP_S } from "./fanout.ts";
+import { runJoin } from "./join.ts";
+import { measureLoopback } from "./loopback.ts";
+import { machineInfo } from "./machine.ts";
+import { measureParser } from "./parser-throughput.ts";
+import { killAll, ROOT } from "./processes.ts";
+import { perfAvailable, perfProfile, type Profile } from "./profile.ts";
+import { bitrateMbps, ensureRecordings, fragmentsFor, loadPlan, type Plan, RECIPES, TMP } from "./recording.ts";
+import { renderReport, type Results } from "./report.ts";
+import { median } from "./stats.ts";
+
+/**
+ * `bun run bench`: every benchmark, bounded, on loopback, then BENCHMARKS.md at the repo root.
+ * Order: recordings → parser throughput → loopback bandwidth → fan-out runs (Sluice and baseline
+ * alternating) → join times → a perf profile when the CPU target was missed → report.
+ * `--quick` shortens every run (for trying the suite out; its numbers are not the reference).
+ */
+
+const QUICK = process.argv.includes("--quick");
+const SECONDS = QUICK ? 6 : 20;
+const CLIENT_PROCS = 4;
+const VARIANTS: Array<{ variant: string; key: "fmp4Small" | "fmp4Large"; viewers: number[] }> = [
+  { variant: "100ms", key: "fmp4Small", viewers: QUICK ? [100, 1000] : [100, 500, 1000] },
+  { variant: "1s", key: "fmp4Large", viewers: QUICK ? [1000] : [500, 1000] },
+];
+const started = Date.now();
+const say = (msg: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  say(`machine: ${machine.nproc} × ${machine.cpuModel}, Bun ${machine.bun}, node ${machine.node}, ulimit -n ${machine.ulimitN}`);
+  say("recordings (ffmpeg, once; kept in .bench-tmp/)");
+  const paths = await ensureRecordings();
+  const plans: Record<keyof typeof paths, Plan> = { fmp4Small: await loadPlan(paths.fmp4Small), fmp4Large: await loadPlan(paths.fmp4Large), webm: await loadPlan(paths.webm) };
+
+  say("parser throughput");
+  const parsers = [plans.fmp4Small, plans.fmp4Large, plans.webm].map((p) => measureParser(p, QUICK ? 3 : 9));
+
+  say("loopback bandwidth");
+  const loopback = await measureLoopback(QUICK ? 256 << 20 : 1 << 30);
+  say(`loopback ${(loopback.bytesPerMs / 1e6).toFixed(2)} GB/s`);
+
+  const fanout: FanoutResult[] = [];
+  for (const { variant, key, viewers } of VARIANTS) {
+    for (const n of viewers) {
+      for (const server of ["sluice", "baseline"] as const) {
+        say(`fan-out ${variant} fragments, ${n} viewers, ${server}`);
+        const r = await runFanout({ server, viewers: n, variant, seconds: SECONDS, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs }, plans[key]);
+        say(`  ${r.cpuPerGB.toFixed(3)} cpu-s/GB, ${r.deliveredMBps.toFixed(0)} MB/s, p50/p99 ${r.latency.p50.toFixed(1)}/${r.latency.p99.toFixed(1)} ms, lost ${r.missing + r.corrupt}`);
+        fanout.push(r);
+      }
+    }
+  }
+
+  const joins = [];
+  for (const cache of [true, false]) {
+    say(`join times, GOP cache ${cache ? "on" : "off"}`);
+    joins.push(await runJoin(plans.fmp4Small, cache, QUICK ? 30 : 100));
+  }
+
+  let profile: Results["profile"];
+  const missed = fanout.some((r) => {
+    const b = fanout.find((x) => x.server === "baseline" && x.variant === r.variant && x.viewers === r.viewers);
+    return r.server === "sluice" && r.viewers >= 500 && b !== undefined && r.cpuPerGB > b.cpuPerGB;
+  });
+  if (missed && perfAvailable()) {
+    const P = { viewers: 500, variant: "100ms", seconds: 5 } as const;
+    profile = { ...P };
+    for (const server of ["sluice", "baseline"] as const) {
+      say(`perf profile of ${server} (${P.viewers} viewers)`);
+      let p: Profile | undefined;
+      await runFanout(
+        { server, viewers: P.viewers, variant: `${P.variant}-perf`, seconds: 10, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs, onStreaming: async (pid) => (p = await perfProfile(pid, P.seconds, `perf-${server}`)) },
+        plans.fmp4Small,
+      );
+      profile[server] = p;
+    }
+  }
+
+  const results: Results = {
+    date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
+    command: "bun run bench" + (QUICK ? " --quick" : ""),
+    minutes: (Date.now() - started) / 60_000,
+    machine,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_S,
+    clientProcs: CLIENT_PROCS,
+    recordings: VARIANTS.map(({ variant, key }) => ({
+      variant,
+      file: paths[key].split("/").pop()!,
+      recipe: RECIPES[key].join(" "),
+      mbps: bitrateMbps(plans[key]),
+      fragments: fragmentsFor(plans[key], SECONDS).length,
+      medianFragmentBytes: median(plans[key].fragments.map((f) => f.length)),
+    })),
+    loopback,
+    parsers,
+    fanout,
+    joins,
+    profile,
+  };
+  await Bun.write(resolve(TMP, "results.json"), JSON.stringify(results, null, 1));
+  await Bun.write(resolve(ROOT, "BENCHMARKS.md"), renderReport(results));
+  say(`wrote BENCHMARKS.md (${results.minutes.toFixed(1)} min)`);
+}
+
+try {
+  await main();
+} finally {
+  await killAll();
+}
