@@ -244,7 +244,7 @@ function validate(c: Config): void {
 
 /** The `--help` text, listing every option with its environment variable and default. */
 export function helpText(): string {
-  const rows = OPTIONS.map((o) => `  ${`${o.flag} <${o.kind}>`.padEnd(34)} ${o.help}\n  ${"".padEnd(34)} env ${o.env}, default ${o.default}`);
+  const rows = OPTIONS.map((o) => `  ${`${o.flag} <${o.kind}>`.padEnd(34)} ${o.help}\n  ${"".padEnd(34)} env ${o.env}, default ${o.default || "(none)"}`);
   return [
     "Sluice: low-latency live video relay (fMP4/WebM over TCP in, WebSocket + MSE out).",
     "",
