@@ -1,11 +1,17 @@
 /**
  * Sluice browser player. Loading this module (served bundled as `/sluice-player.js`) defines the
- * `<sluice-player>` custom element:
+ * `<sluice-player>` custom element; one script tag is all a page needs:
  *
  *   <script type="module" src="/sluice-player.js"></script>
  *   <sluice-player src="ws://host:8080/ws/live" stats></sluice-player>
  *
- * See `player/element.ts` for attributes, properties and events.
+ * Attributes: `src` (WebSocket URL; default `ws(s)://<page host>/ws/<stream>`), `stream` (default
+ * `live`), `target-latency` (seconds or `auto`), `muted` (default true; `muted="false"` tries sound),
+ * `controls`, `stats`.
+ * Properties: `state`, `stats`, `video`, `latency`, `latencyKind`, `targetLatency`, `src`.
+ * Methods: `jumpToLive()`, `reconnect()`.
+ * Events: `statechange` ({state, message}), `latency` ({latency, kind}).
+ * Details in `player/element.ts` and the modules it uses.
  */
 
 import { SluicePlayerElement } from "./player/element.ts";

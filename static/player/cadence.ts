@@ -1,7 +1,6 @@
 /**
  * Fragment cadence: how much media time one fragment carries (smoothed spacing of consecutive
- * fragment start times), when the last one was appended, and the automatic target latency derived
- * from it.
+ * fragment start times) and when the last one was appended.
  */
 
 export class Cadence {
@@ -44,14 +43,4 @@ export class Cadence {
   discontinuity(): void {
     this.#lastStart = Number.NaN;
   }
-}
-
-/**
- * The automatic target for the mean buffer latency: 0.5 s for short fragments; for long ones the
- * playhead must stay about half a fragment plus a safety margin behind the buffered end, so
- * `0.3 + 0.7 × interval` (1.0 s for 1 s fragments), capped at 6 s.
- */
-export function autoTargetLatency(interval: number): number {
-  if (!Number.isFinite(interval)) return 0.5;
-  return Math.min(6, Math.max(0.5, 0.3 + 0.7 * interval));
 }

@@ -9,7 +9,8 @@
  */
 
 import { autoplay } from "./autoplay.ts";
-import { autoTargetLatency, Cadence } from "./cadence.ts";
+import { AutoTarget } from "./auto-target.ts";
+import { Cadence } from "./cadence.ts";
 import { CONFIG_ATTRIBUTES, readConfig, type PlayerConfig } from "./config.ts";
 import { LatencyMeter, type LatencySample } from "./latency-meter.ts";
 import { LiveEdgeController } from "./live-edge.ts";
@@ -28,6 +29,7 @@ export class SluicePlayerElement extends HTMLElement {
 
   readonly #view: PlayerView;
   readonly #cadence = new Cadence();
+  readonly #autoTarget = new AutoTarget();
   readonly #meter: LatencyMeter;
   readonly #edge: LiveEdgeController;
   #config: PlayerConfig | undefined;
@@ -58,6 +60,10 @@ export class SluicePlayerElement extends HTMLElement {
       play: () => this.#play(),
     });
     v.addEventListener("volumechange", () => this.#view.showUnmute(v.muted));
+    v.addEventListener("waiting", () => {
+      // The buffer ran dry while live (not a seek, not a stream that ended): ask for more headroom.
+      if (this.#state === "playing" && !v.seeking && this.#edge.started) this.#autoTarget.underrun(performance.now());
+    });
     v.addEventListener("error", () => {
       if (v.error) this.#session?.pipeline.mediaError(`media error ${v.error.code}: ${v.error.message}`);
     });
@@ -86,7 +92,7 @@ export class SluicePlayerElement extends HTMLElement {
   /** Target mean buffer latency in seconds: the `target-latency` attribute, or automatic. */
   get targetLatency(): number {
     const t = this.#config?.targetLatency ?? Number.NaN;
-    return Number.isNaN(t) ? autoTargetLatency(this.#cadence.interval) : t;
+    return Number.isNaN(t) ? this.#autoTarget.value(this.#cadence.interval, performance.now()) : t;
   }
 
   get src(): string {

@@ -6,9 +6,9 @@
  *   stream does not start with an empty buffer;
  * - corrects a small lag (mean buffer latency above target by max(0.12 s, interval / 4) … the jump
  *   threshold) with a playbackRate in (1, maxRate], back to 1.0 within 0.03 s of the target;
- * - lets a too-small buffer (mean more than max(0.15 s, interval / 4) under target) grow with a rate of at least
- *   `minRate` (0.9), back to 1.0 within 0.05 s of the target — and 1.0 whenever the buffer runs dry
- *   (an underrun waits for data anyway, a slower rate would only add to it afterwards);
+ * - lets a too-small buffer (mean more than max(0.15 s, interval / 4) under target) grow with a
+ *   rate of at least `minRate` (0.9), back to 1.0 within 0.05 s of the target — and 1.0 whenever
+ *   the buffer runs dry (an underrun waits for data anyway; a slower rate would only add to it);
  * - seeks to the edge when even the lowest recent latency is over target + max(2.5 s, 2 fragments),
  *   or, during the first 3 s after a (re)start, over target + half a fragment + 0.3 s;
  * - nudges currentTime over gaps when playback is stuck with data buffered further ahead;
@@ -68,6 +68,11 @@ export class LiveEdgeController {
       this.#userPaused = false;
       this.jumpToEdge(performance.now());
     });
+  }
+
+  /** Playback has run past the initial seek of the current MediaSource (and is not user-paused). */
+  get started(): boolean {
+    return !this.#initialSeek && !this.#userPaused && !Number.isNaN(this.#dataSince) && performance.now() > this.#settleUntil;
   }
 
   /** A fresh MediaSource: the next buffered data gets the initial seek, then a settling period. */

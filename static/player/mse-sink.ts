@@ -117,8 +117,13 @@ export class MseSink {
         const next = this.queue.mediaAfterHead();
         if (!next) return; // aligned to the first fragment of the new stream: wait for it
         if (op.mode === "changeType" && !this.#run(undefined, () => sb.changeType(op.mime))) return;
-        const keep = op.mode === "resume" && carriesOn(this.#lastStart, next.info.start);
-        if (!keep && !this.#run(undefined, () => (sb.timestampOffset = this.#continuationOffset(sb, next.info.start)))) return;
+        if (op.mode === "resume" && carriesOn(this.#lastStart, next.info.start)) {
+          // Same init, same timeline: appending the init again would make the SourceBuffer wait
+          // for a keyframe (MSE sets "need random access point"), so it is skipped.
+          this.queue.shift();
+          continue;
+        }
+        if (!this.#run(undefined, () => (sb.timestampOffset = this.#continuationOffset(sb, next.info.start)))) return;
       }
       this.queue.shift();
       this.#append(sb, op);

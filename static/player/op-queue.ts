@@ -19,9 +19,9 @@ export interface MediaOp {
 /**
  * Append an init segment. `first`: into a fresh SourceBuffer. `continue`: set timestampOffset so the
  * next media fragment starts at the current buffered end. `changeType`: `changeType(mime)`, then
- * like `continue`. `resume`: the same init segment again (a reconnect to the same publisher): keep
- * the timestampOffset if the next fragment's timestamps carry on from the last appended ones,
- * else like `continue`.
+ * like `continue`. `resume`: the same init segment again (a reconnect to the same publisher): if
+ * the next fragment's timestamps carry on from the last appended ones, nothing is appended and the
+ * timestampOffset stays; else like `continue`.
  */
 export interface InitOp {
   kind: "init";

@@ -8,6 +8,7 @@
  *   `recreate` builds a new MediaSource.
  * - A sink error (append/decode failure, closed MediaSource) recreates the MediaSource from the last
  *   init segment and resumes at the next keyframe; more than 3 errors in 30 s are reported as fatal.
+ * - A reconnect to the same publisher (identical init) skips the resent fragments it already has.
  * - While a ManagedMediaSource does not want data, only the latest GOP is kept queued.
  */
 
@@ -18,6 +19,7 @@ import type { LiveEdgeController } from "./live-edge.ts";
 import { isTypeSupported, MseSink, type SinkEvents } from "./mse-sink.ts";
 import { OpQueue, type MediaOp } from "./op-queue.ts";
 import type { StreamMessage } from "./protocol.ts";
+import { ResendFilter } from "./resend-filter.ts";
 import { planRestart, type StreamShape } from "./restart-plan.ts";
 
 export interface PipelineEvents {
@@ -49,6 +51,7 @@ export class Pipeline {
   #jumpAfterSync = false;
   #boundaryPending = false;
   #errorTimes: number[] = [];
+  readonly #resend = new ResendFilter();
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -91,6 +94,8 @@ export class Pipeline {
     }
     if (!this.#inspect || !this.#sink) return;
     const info = this.#inspect(bytes);
+    if (this.#resend.duplicate(info, bytes.byteLength)) return;
+    this.#resend.taken(info, bytes.byteLength);
     this.cadence.observe(info.start);
     if (this.queue.push({ kind: "media", bytes, info }) === "overflow") this.#jumpAfterSync = true;
     if (!this.#sink.streaming) this.queue.keepLatestGop();
@@ -142,8 +147,10 @@ export class Pipeline {
     }
     this.restarts++;
     const same = plan === "continue" && sameBytes(previousInit, bytes);
+    if (same) this.#resend.arm();
     this.queue.push({ kind: "init", bytes, mime: msg.mime, mode: same ? "resume" : plan });
-    this.queue.awaitSync();
+    // A resend carries on mid-GOP after the filtered overlap; anything else starts at a keyframe.
+    if (!same) this.queue.awaitSync();
     this.#boundaryPending = true;
     this.#sink?.pump();
   }
@@ -155,6 +162,7 @@ export class Pipeline {
     this.#sink = undefined;
     this.queue.clear();
     this.meter.reset();
+    this.#resend.reset();
     const init = this.#init;
     if (!init) return;
     if (wasRunning) this.recreations++;
