@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Sluice's tests need on a fresh machine of this kind (Debian + node/npm):
-# Bun and the JS dependencies from the npm registry, and ffmpeg + Chromium from Debian when missing.
+# Bun and the JS dependencies from the npm registry, and ffmpeg + Chromium + redis-server (cluster-mode
+# tests) from Debian when missing.
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v python3 >/dev/null 2>&1 || need+=(python3)  # the stalled-viewer test client
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

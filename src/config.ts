@@ -55,6 +55,10 @@ export interface Config {
   allowedOrigins: string[];
   /** Log level: "info" logs events, "warn" only problems, "silent" nothing. */
   logLevel: "info" | "warn" | "silent";
+  /** Cluster mode: the Redis URL (`redis://host:port`) shared by every node; "" = single node, no Redis. */
+  redis: string;
+  /** Cluster mode: how long a node's claim on a published stream lasts without renewal, seconds. */
+  clusterLeaseSeconds: number;
 }
 
 /** One raw TCP ingest port and the stream it feeds. */
@@ -63,7 +67,7 @@ export interface IngestPort {
   stream: string;
 }
 
-type Kind = "bool" | "count" | "string" | "port" | "bytes" | "seconds" | "name" | "level" | "ingests" | "secret" | "keys" | "cidrs" | "origins";
+type Kind = "bool" | "count" | "string" | "port" | "bytes" | "seconds" | "name" | "level" | "ingests" | "secret" | "keys" | "cidrs" | "origins" | "redis";
 
 /** Loopback and private networks: a first run accepts publishers from this machine and the LAN only. */
 export const DEFAULT_INGEST_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
@@ -105,6 +109,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "allowedOrigins", flag: "--allowed-origins", env: "SLUICE_ALLOWED_ORIGINS", kind: "origins", default: "", help: "comma-separated WebSocket Origins allowed to watch (empty: any)" },
   { key: "staticDir", flag: "--static-dir", env: "SLUICE_STATIC_DIR", kind: "string", default: "static", help: "folder with the player (index.html, sluice-player.ts), relative to the project root" },
   { key: "logLevel", flag: "--log-level", env: "SLUICE_LOG_LEVEL", kind: "level", default: "info", help: "info | warn | silent" },
+  { key: "redis", flag: "--redis", env: "SLUICE_REDIS", kind: "redis", default: "", help: "cluster mode: Redis URL shared by every node, e.g. redis://10.0.0.5:6379 (empty: single node)" },
+  { key: "clusterLeaseSeconds", flag: "--cluster-lease-seconds", env: "SLUICE_CLUSTER_LEASE_SECONDS", kind: "seconds", default: "5", help: "cluster mode: a node's claim on a stream lasts this long unrenewed (a crashed node's streams end on other nodes and can be published elsewhere after it)" },
 ];
 
 /** Raised for any invalid option; the message names the flag/variable and what to fix. */
@@ -218,7 +224,23 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
     case "level":
       if (!["info", "warn", "silent"].includes(value)) throw bad('one of "info", "warn", "silent"');
       return value;
+    case "redis":
+      return value === "" ? "" : redisUrl(value, bad);
   }
+}
+
+/** A `redis://` or `rediss://` URL with a host (port, password and database number optional), normalised. */
+function redisUrl(value: string, bad: (what: string) => ConfigError): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw bad('a Redis URL such as "redis://127.0.0.1:6379"');
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw bad('a Redis URL starting with "redis://" (or "rediss://" for TLS)');
+  if (url.hostname === "") throw bad('a Redis URL with a host, such as "redis://127.0.0.1:6379"');
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,2}$/.test(url.pathname)) throw bad('a Redis URL whose path is empty or a database number, such as "redis://127.0.0.1:6379/0"');
+  return url.toString();
 }
 
 function validate(c: Config): void {
@@ -240,6 +262,9 @@ function validate(c: Config): void {
   const names = ingests.map((i) => i.stream);
   const dupName = names.find((n, i) => names.indexOf(n) !== i);
   if (dupName) throw new ConfigError(`stream "${dupName}" is fed by two ingest ports; one stream has one publisher, so give each port its own stream name`);
+  if (c.clusterLeaseSeconds < 1 || c.clusterLeaseSeconds > 300) {
+    throw new ConfigError(`--cluster-lease-seconds must be from 1 to 300 (got ${c.clusterLeaseSeconds}): it is renewed every third of it, and a crashed node's streams stay claimed that long`);
+  }
 }
 
 /** The `--help` text, listing every option with its environment variable and default. */

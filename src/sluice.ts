@@ -1,10 +1,12 @@
 import { resolve } from "node:path";
+import type { Cluster } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
 import { IngestGate } from "./ingest/gate.ts";
 import type { ActiveSession, SessionDeps } from "./ingest/publisher-session.ts";
 import { listenTcpIngest, type TcpIngest } from "./ingest/tcp.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { startHttpServer } from "./server/http-server.ts";
+import { topicOf } from "./server/fanout.ts";
+import { type HttpServer, startHttpServer } from "./server/http-server.ts";
 import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
 import { ServerCounters } from "./stream/server-counters.ts";
@@ -30,7 +32,12 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const registry = new StreamRegistry(config.gopCacheBytes, config.idleStreamsKept);
   const counters = new ServerCounters();
   const gate = new IngestGate(config.maxIngestPerAddress);
+  // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
+  const cluster: Cluster | undefined = config.redis
+    ? await (await import("./cluster/index.ts")).startCluster({ redisUrl: config.redis, leaseMs: config.clusterLeaseSeconds * 1000, registry, log })
+    : undefined;
   let sessionDeps!: SessionDeps;
+  let httpServer: HttpServer | undefined;
   const http = startHttpServer(
     {
       hostname: config.httpHost, port: config.httpPort, maxViewerMessageBytes: config.maxViewerMessageBytes,
@@ -38,18 +45,22 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     },
     log,
     (sink) => {
+      cluster?.attach(sink, (name, text) => void httpServer?.server.publish(topicOf(name), text));
       sessionDeps = {
-        registry, sink, log, counters, parser: { maxElementBytes: config.maxElementBytes },
+        registry, sink: cluster ? cluster.wrapSink(sink) : sink, log, counters, parser: { maxElementBytes: config.maxElementBytes },
         maxPublishers: config.maxPublishers, takeover: config.publisherTakeover, sessions: new Map<string, ActiveSession>(),
+        cluster: cluster?.claims,
       };
       return {
         registry, counters, log, staticDir, playerJs, defaultStream: config.ingestStream,
         access: config,
         limits: { maxViewers: config.maxViewers, maxViewersPerStream: config.maxViewersPerStream },
         ingest: { deps: sessionDeps, gate, idleSeconds: config.publisherIdleSeconds },
+        cluster: cluster?.routes,
       };
     },
   );
+  httpServer = http;
   const ingests: TcpIngest[] = [];
   const feeds = [{ port: config.ingestPort, stream: config.ingestStream }, ...config.extraIngests];
   try {
@@ -64,6 +75,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   } catch (e) {
     for (const l of ingests) l.stop();
     await http.stop();
+    await cluster?.stop();
     throw e;
   }
   log.info("http-listening", { address: `${config.httpHost}:${http.server.port}` });
@@ -77,6 +89,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
       for (const l of ingests) l.stop();
       for (const { session } of [...sessionDeps.sessions.values()]) session.close({ reason: "shutdown", message: "the server is shutting down" });
       await http.stop();
+      await cluster?.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { openPublisherSession, type SessionDeps } from "./publisher-session.ts";
+import { admitPublisher, type SessionDeps } from "./publisher-session.ts";
 
 /**
  * HTTP ingest: the request body (typically chunked, e.g. `ffmpeg -method PUT ... http://host/ingest/cam2`)
@@ -9,10 +9,11 @@ import { openPublisherSession, type SessionDeps } from "./publisher-session.ts";
 export async function ingestHttpBody(req: Request, name: string, remote: string, deps: SessionDeps, idleSeconds: number): Promise<Response> {
   if (!req.body) return text(400, "a PUT/POST body with the stream is required");
   const reader = req.body.getReader();
-  const session = openPublisherSession(name, remote, deps, () => void reader.cancel().catch(() => {}));
+  // In cluster mode this waits for the cluster lease; the body is not read meanwhile.
+  const session = await admitPublisher(name, remote, deps, () => void reader.cancel().catch(() => {}));
   if ("refused" in session) {
     void reader.cancel().catch(() => {});
-    return text(session.refused === "stream-busy" ? 409 : 503, `refused: ${session.message}`);
+    return text(session.refused === "too-many-publishers" ? 503 : 409, `refused: ${session.message}`);
   }
   const idleMs = idleSeconds * 1000;
   try {

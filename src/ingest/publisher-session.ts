@@ -17,6 +17,21 @@ export interface SessionDeps {
   takeover: boolean;
   /** Live sessions by stream name (one shared map per server), with the transport's way to drop each. */
   sessions: Map<string, ActiveSession>;
+  /** Cluster mode only: claims a stream cluster-wide before its publisher's bytes go out. */
+  cluster?: ClusterClaims;
+}
+
+/** A stream claimed cluster-wide for one local publisher; released exactly once when the session ends. */
+export interface ClusterLease {
+  release(): void;
+}
+
+/**
+ * Cluster-wide one-publisher-per-stream (implemented by src/cluster). `acquire` resolves with a lease,
+ * or with a refusal when another node publishes `name`; it never rejects (Redis trouble = a local lease).
+ */
+export interface ClusterClaims {
+  acquire(name: string, remote: string): Promise<ClusterLease | Refusal>;
 }
 
 export interface ActiveSession {
@@ -48,7 +63,7 @@ export interface SessionError {
 
 /** A refusal: the stream is taken or the publisher limit is reached (already logged and counted). */
 export interface Refusal {
-  refused: "stream-busy" | "too-many-publishers";
+  refused: "stream-busy" | "stream-busy-in-cluster" | "too-many-publishers";
   message: string;
 }
 
@@ -58,12 +73,32 @@ const ORDERLY = new Set(["shutdown", "taken-over"]);
 let nextId = 0;
 
 /**
+ * `openPublisherSession`, after claiming the stream cluster-wide when `deps.cluster` is set (then the
+ * result is a promise: the transport holds the publisher's first bytes until it settles). Without
+ * cluster mode the result is immediate, exactly as `openPublisherSession`.
+ */
+export function admitPublisher(name: string, remote: string, deps: SessionDeps, disconnect: () => void): PublisherSession | Refusal | Promise<PublisherSession | Refusal> {
+  const cluster = deps.cluster;
+  if (!cluster) return openPublisherSession(name, remote, deps, disconnect);
+  return cluster.acquire(name, remote).then((lease) => {
+    if ("refused" in lease) {
+      deps.log.warn("publisher-refused", { stream: name, remote, reason: lease.refused, message: lease.message });
+      deps.counters.reject("ingest", lease.refused);
+      return lease;
+    }
+    const session = openPublisherSession(name, remote, deps, disconnect, lease);
+    if ("refused" in session) lease.release();
+    return session;
+  });
+}
+
+/**
  * Claims `name` for a new publisher from `remote`. `disconnect` must close the transport connection;
  * it is called when another publisher takes the stream over. Returns a `Refusal` when the stream has a
  * publisher (unless takeover is on) or too many streams are published: the caller refuses the
- * connection and the live publisher is untouched.
+ * connection and the live publisher is untouched. `lease` (cluster mode) is released when the session ends.
  */
-export function openPublisherSession(name: string, remote: string, deps: SessionDeps, disconnect: () => void): PublisherSession | Refusal {
+export function openPublisherSession(name: string, remote: string, deps: SessionDeps, disconnect: () => void, lease?: ClusterLease): PublisherSession | Refusal {
   const { registry, sink, log, counters, sessions } = deps;
   const refuse = (refused: Refusal["refused"], message: string): Refusal => {
     log.warn("publisher-refused", { stream: name, remote, reason: refused, message });
@@ -125,6 +160,7 @@ export function openPublisherSession(name: string, remote: string, deps: Session
       if (wasOwner) sink.ended(stream);
     }
     registry.prune(name);
+    lease?.release();
   };
   const fail = (e: unknown) => {
     if (e instanceof ParseError) finish({ reason: e.reason, message: e.message }, true);

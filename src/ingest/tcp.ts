@@ -1,7 +1,7 @@
 import type { Socket } from "bun";
 import { type CidrRange, ipAllowed } from "../access/cidr.ts";
 import type { IngestGate } from "./gate.ts";
-import { openPublisherSession, type PublisherSession, type SessionDeps } from "./publisher-session.ts";
+import { admitPublisher, type PublisherSession, type Refusal, type SessionDeps } from "./publisher-session.ts";
 
 export interface TcpIngestOptions {
   hostname: string;
@@ -22,10 +22,15 @@ export interface TcpIngest {
 
 /** How long a dropped publisher gets to close its side before the socket is reset. */
 const DROP_GRACE_MS = 500;
+/** Cap of the bytes held while a publisher waits for its cluster lease (a Redis round trip, normally). */
+const ADMIT_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Conn {
   closed?: boolean;
   session?: PublisherSession;
+  /** Chunks that arrived while the cluster lease was pending (cluster mode), and their size. */
+  pending?: Uint8Array[];
+  pendingBytes?: number;
   remote: string;
   admitted: boolean;
   lastDataAt: number;
@@ -67,15 +72,34 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, ga
           return;
         }
         socket.data.admitted = true;
-        const session = openPublisherSession(options.stream, socket.data.remote, deps, () => drop(socket));
-        if ("refused" in session) {
-          drop(socket);
-          return;
-        }
-        socket.data.session = session;
-        conns.add(socket);
+        const attach = (session: PublisherSession | Refusal) => {
+          const { pending = [], pendingBytes = 0 } = socket.data;
+          socket.data.pending = undefined;
+          if ("refused" in session) return drop(socket);
+          if (pendingBytes > ADMIT_BUFFER_BYTES) {
+            session.close();
+            return refuse(socket, "admission-buffer-full", `more than ${ADMIT_BUFFER_BYTES} bytes arrived before the cluster lease was settled`);
+          }
+          socket.data.session = session;
+          for (const chunk of pending) if (!session.push(chunk)) return drop(socket);
+          if (socket.data.closed) session.close();
+          else conns.add(socket);
+        };
+        const admitted = admitPublisher(options.stream, socket.data.remote, deps, () => drop(socket));
+        if (!(admitted instanceof Promise)) return attach(admitted);
+        socket.data.pending = [];
+        socket.data.pendingBytes = 0;
+        void admitted.then(attach);
       },
       data(socket, chunk) {
+        const pending = socket.data.pending;
+        if (pending) {
+          // Cluster mode, lease pending: hold the first bytes (copied), capped; past the cap they are dropped and so is the publisher.
+          socket.data.pendingBytes = (socket.data.pendingBytes ?? 0) + chunk.byteLength;
+          if (socket.data.pendingBytes <= ADMIT_BUFFER_BYTES) pending.push(new Uint8Array(chunk));
+          else pending.length = 0;
+          return;
+        }
         const session = socket.data.session;
         if (!session) return;
         socket.data.lastDataAt = performance.now();

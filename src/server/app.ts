@@ -26,6 +26,19 @@ export interface AppDeps {
   limits: { maxViewers: number; maxViewersPerStream: number };
   /** HTTP ingest shares the publisher sessions and per-address gate of TCP ingest. */
   ingest: { deps: SessionDeps; gate: IngestGate; idleSeconds: number };
+  /** Cluster mode only (src/cluster). */
+  cluster?: ClusterRoutes;
+}
+
+/** What the routes need from cluster mode. */
+export interface ClusterRoutes {
+  /** Before a viewer's socket opens: follow the stream from the cluster (bounded wait, never rejects). */
+  beforeViewer(name: string): Promise<void>;
+  /** Stream JSON of the whole cluster, each entry with `node`. */
+  streams(): Promise<Array<Record<string, unknown>>>;
+  stream(name: string): Promise<Record<string, unknown> | undefined>;
+  /** Extra `/healthz` fields (node id, Redis state). */
+  health(): Record<string, unknown>;
 }
 
 type Env = { Bindings: Server<ViewerData> };
@@ -49,11 +62,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get("/sluice-player.js", () =>
     new Response(playerJs, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" } }),
   );
-  app.get("/healthz", (c) => c.json({ ok: true, streams: registry.all().filter((s) => s.live).length }));
-  app.get("/api/streams", (c) => c.json(registry.all().map(streamJson)));
-  app.get("/api/streams/:name", (c) => {
-    const s = registry.get(c.req.param("name"));
-    return s ? c.json(streamJson(s)) : c.json({ error: "no such stream" }, 404);
+  const cluster = deps.cluster;
+  app.get("/healthz", (c) => c.json({ ok: true, streams: registry.all().filter((s) => s.live).length, ...cluster?.health() }));
+  app.get("/api/streams", async (c) => c.json(cluster ? await cluster.streams() : registry.all().map(streamJson)));
+  app.get("/api/streams/:name", async (c) => {
+    const name = c.req.param("name");
+    const local = registry.get(name);
+    const s = cluster ? await cluster.stream(name) : local && streamJson(local);
+    return s ? c.json(s) : c.json({ error: "no such stream" }, 404);
   });
   app.get("/metrics", () =>
     new Response(renderMetrics(registry, counters, process.memoryUsage()), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
@@ -97,6 +113,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if ((registry.get(name)?.viewers ?? 0) >= deps.limits.maxViewersPerStream) {
       return refuse(503, "too-many-viewers-per-stream", `stream ${name} has ${deps.limits.maxViewersPerStream} viewers (--max-viewers-per-stream)`);
     }
+    // Cluster mode: subscribe to the stream and read its init first, so a stream live on another node is announced at once.
+    await deps.cluster?.beforeViewer(name);
     const data: ViewerData = { stream: name, remote: `${address}:${port}`, openedAt: Date.now() };
     if (c.env.upgrade(c.req.raw, { data })) return new Response(null);
     return plain(426, "expected a WebSocket upgrade", { upgrade: "websocket" });

@@ -4,6 +4,9 @@ export interface CachedFragment {
   keyframe: boolean;
   /** Monotonic per-stream sequence number, never reused across publisher restarts. */
   seq: number;
+  /** Decode time of the first sample in `timescale` ticks (set by `Stream.addFragment`; cluster mode forwards it). */
+  decodeTime?: number;
+  timescale?: number;
 }
 
 /**

@@ -1,0 +1,114 @@
+import { hostname } from "node:os";
+import type { ClusterClaims, ClusterLease } from "../ingest/publisher-session.ts";
+import type { Logger } from "../log.ts";
+import type { ClusterRoutes } from "../server/app.ts";
+import type { StreamRegistry } from "../stream/registry.ts";
+import type { StreamSink } from "../stream/sink.ts";
+import { createBusOut } from "./bus-out.ts";
+import { createFollower, type Follower } from "./follower.ts";
+import { createLeases } from "./leases.ts";
+import { connectRedis } from "./redis-link.ts";
+import { createStreamsView } from "./streams-view.ts";
+
+/**
+ * Cluster mode (`--redis`): N Sluice nodes share one Redis. Loaded only when `--redis` is given (the
+ * single node never imports this folder). Wiring, in sluice.ts:
+ * - `claims` → `SessionDeps.cluster`: one publisher per stream cluster-wide (leases.ts);
+ * - `wrapSink(fanout)` → `SessionDeps.sink`: local publishers' events also go to the bus (bus-out.ts);
+ * - `attach(fanout, notify)`: streams published elsewhere are fed from the bus into the registry and
+ *   the fan-out (follower.ts);
+ * - `routes` → `AppDeps.cluster`: follow before a viewer joins, cluster-wide `/api/streams`, `/healthz`.
+ * One timer, every third of the lease, renews this node's leases and refreshes their keys; the
+ * follower checks the leases of the streams it follows every quarter of the lease.
+ */
+export interface Cluster {
+  nodeId: string;
+  claims: ClusterClaims;
+  wrapSink(sink: StreamSink): StreamSink;
+  attach(fanout: StreamSink, notify: (name: string, text: string) => void): void;
+  routes: ClusterRoutes;
+  /** Stops the timers, lets released leases reach Redis (bounded), closes the connections. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  redisUrl: string;
+  leaseMs: number;
+  registry: StreamRegistry;
+  log: Logger;
+}
+
+export async function startCluster(o: ClusterOptions): Promise<Cluster> {
+  const { registry, log, leaseMs } = o;
+  const nodeId = `${hostname().replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 40) || "node"}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0")}`;
+  const link = await connectRedis(o.redisUrl, nodeId, log);
+  const leases = createLeases(link, nodeId, leaseMs, log);
+  const bus = createBusOut(link, nodeId, leases, leaseMs, log);
+  let follower: Follower | undefined;
+  const view = createStreamsView(link, registry, nodeId, (name) => follower?.sourceOf(name));
+
+  let renewing = false;
+  const renew = async () => {
+    if (renewing) return;
+    renewing = true;
+    try {
+      for (const [name, outcome] of await leases.renewAll()) bus.renewed(name, outcome);
+    } finally {
+      renewing = false;
+    }
+  };
+  let checking = false;
+  const check = async () => {
+    if (checking || !follower) return;
+    checking = true;
+    try {
+      await follower.check();
+    } finally {
+      checking = false;
+    }
+  };
+  const renewTimer = setInterval(() => void renew(), leaseMs / 3);
+  const checkTimer = setInterval(() => void check(), leaseMs / 4);
+  // Redis is back: re-assert leases and init keys at once, resubscribe and resync followed streams.
+  link.onUp(() => {
+    void renew();
+    follower?.resubscribe();
+  });
+  log.info("cluster-joined", { node: nodeId, leaseSeconds: leaseMs / 1000, redis: link.up ? "up" : "down" });
+
+  return {
+    nodeId,
+    claims: {
+      async acquire(name) {
+        const r = await leases.acquire(name);
+        if (!r.ok) return { refused: "stream-busy-in-cluster", message: `stream "${name}" is published on node ${r.owner}` };
+        follower?.yieldToLocal(name);
+        let released = false;
+        const lease: ClusterLease = {
+          release() {
+            if (released) return;
+            released = true;
+            leases.release(name);
+          },
+        };
+        return lease;
+      },
+    },
+    wrapSink: (sink) => bus.wrap(sink),
+    attach(fanout, notify) {
+      follower = createFollower({ link, nodeId, registry, sink: fanout, notify, log, leaseMs });
+    },
+    routes: {
+      beforeViewer: (name) => follower?.follow(name) ?? Promise.resolve(),
+      streams: () => view.list(),
+      stream: (name) => view.one(name),
+      health: () => ({ cluster: { node: nodeId, redis: link.up ? "up" : "down", followed: follower?.followed ?? 0, busPublished: bus.published, busFailures: bus.failures } }),
+    },
+    async stop() {
+      clearInterval(renewTimer);
+      clearInterval(checkTimer);
+      await link.close();
+      log.info("cluster-left", { node: nodeId });
+    },
+  };
+}
