@@ -38,6 +38,8 @@ export interface FanoutResult {
   cpuSys: number;
   cpuPerGB: number;
   rss0KiB: number;
+  /** Server CPU (% of one core) with the viewers connected and no stream. */
+  idleCpuPct: number;
   idlePerViewerKiB: number;
   streamPerViewerKiB: number;
   missing: number;
@@ -47,6 +49,9 @@ export interface FanoutResult {
   latency: { p50: number; p99: number; max: number };
   /** p99 over every fragment, including the first WARMUP_S (fresh connections, TCP buffers still growing). */
   latencyAllP99: number;
+  /** Per fragment: when the first and the last viewer had it (ms after the publisher's write), median over fragments. */
+  firstViewerP50: number;
+  lastViewerP50: number;
   floor: { p50: number; p99: number };
   machineBusyPct: number;
   clientCpuSeconds: number;
@@ -75,9 +80,12 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     const ready = await Promise.all(clients.map((c) => c.lines.next((l) => l.startsWith("ready"), 90_000, "clients ready")));
     const opened = ready.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
 
+    const idleFrom = { cpu: cpuSeconds(server.pid), at: performance.now() };
     await Bun.sleep(2000);
     const idle: number[] = [];
     for (let i = 0; i < 3; i++, await Bun.sleep(300)) idle.push(rssKiB(server.pid));
+    const idleCpu = cpuSeconds(server.pid);
+    const idleCpuPct = (100 * (idleCpu.user + idleCpu.sys - idleFrom.cpu.user - idleFrom.cpu.sys)) / ((performance.now() - idleFrom.at) / 1000);
 
     const cpu0 = cpuSeconds(server.pid);
     const m0 = machineJiffies();
@@ -113,15 +121,22 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     pub.written.forEach(([seq, t]) => (written[frags.findIndex((f) => f.seq === seq)] = t));
     const lat: number[] = [];
     const latAll: number[] = [];
+    const first = new Float64Array(frags.length).fill(Infinity);
+    const lastIn = new Float64Array(frags.length).fill(-Infinity);
     for (const r of results) {
       for (const arr of r.arrivals) {
         arr.forEach((t, i) => {
           if (t === null) return;
-          latAll.push(t - written[i]!);
-          if (frags[i]!.time >= WARMUP_S) lat.push(t - written[i]!);
+          const d = t - written[i]!;
+          latAll.push(d);
+          if (frags[i]!.time < WARMUP_S) return;
+          lat.push(d);
+          first[i] = Math.min(first[i]!, d);
+          lastIn[i] = Math.max(lastIn[i]!, d);
         });
       }
     }
+    const steady = frags.flatMap((f, i) => (f.time >= WARMUP_S && Number.isFinite(first[i]!) ? [i] : []));
     const floors = frags.map((f) => (f.length * o.viewers) / o.loopbackBytesPerMs);
     const delivered = results.reduce((n, r) => n + r.bytes, 0);
     const last = Math.max(...results.map((r) => r.lastArrival));
@@ -140,6 +155,7 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
       cpuSys,
       cpuPerGB: (cpuUser + cpuSys) / (delivered / 1e9),
       rss0KiB: rss0,
+      idleCpuPct,
       idlePerViewerKiB: (median(idle) - rss0) / o.viewers,
       streamPerViewerKiB: (median(streaming) - rss0) / o.viewers,
       missing: results.reduce((n, r) => n + r.missing, 0) + (o.viewers - opened) * frags.length,
@@ -147,6 +163,8 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
       closedEarly: results.reduce((n, r) => n + r.closedEarly, 0),
       latency: { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), max: percentile(lat, 1) },
       latencyAllP99: percentile(latAll, 0.99),
+      firstViewerP50: median(steady.map((i) => first[i]!)),
+      lastViewerP50: median(steady.map((i) => lastIn[i]!)),
       floor: { p50: percentile(floors, 0.5), p99: percentile(floors, 0.99) },
       machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total),
       clientCpuSeconds: results.reduce((n, r) => n + r.cpuSeconds, 0),

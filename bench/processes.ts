@@ -15,6 +15,9 @@ export const LOGS = resolve(TMP, "logs");
 /** Raise the soft descriptor limit (1000 viewers need > 1024 fds) before exec'ing the real command. */
 const FD_LIMIT = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
 
+/** Sluice's entry point; BENCH_SLUICE_MAIN=<path> benchmarks another tree (e.g. a patched copy) instead. */
+export const SLUICE_MAIN = process.env.BENCH_SLUICE_MAIN || "src/main.ts";
+
 const live = new Set<Subprocess>();
 
 export function spawnChild(cmd: string[], opts: { log?: string; stdin?: "pipe" | "ignore"; stdout?: "pipe" } = {}): Subprocess<"pipe" | "ignore", "pipe", "inherit"> {
@@ -94,7 +97,7 @@ export async function startServer(kind: "sluice" | "baseline", extraArgs: string
   const ingestPort = freePort();
   const cmd =
     kind === "sluice"
-      ? [BUN, "run", "src/main.ts", "--http-host", "127.0.0.1", "--http-port", String(httpPort), "--ingest-host", "127.0.0.1", "--ingest-port", String(ingestPort), "--log-level", "warn", ...extraArgs]
+      ? [BUN, "run", SLUICE_MAIN, "--http-host", "127.0.0.1", "--http-port", String(httpPort), "--ingest-host", "127.0.0.1", "--ingest-port", String(ingestPort), "--log-level", "warn", ...extraArgs]
       : ["node", "bench/baseline/relay.mjs", String(httpPort), String(ingestPort)];
   const proc = spawnChild(cmd, { log });
   const deadline = Date.now() + 20_000;

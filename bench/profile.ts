@@ -15,6 +15,8 @@ export interface ProfileRow {
 
 export interface Profile {
   top: ProfileRow[];
+  /** Share of samples in user-space memmove/memcpy (any binary but the kernel). */
+  userCopyPct: number;
   byDso: Array<{ dso: string; pct: number }>;
 }
 
@@ -43,6 +45,7 @@ export async function perfProfile(pid: number, seconds: number, name: string): P
   for (const r of rows) byDso.set(r.dso, (byDso.get(r.dso) ?? 0) + r.pct);
   return {
     top: rows.slice(0, 12),
+    userCopyPct: rows.filter((r) => !r.dso.includes("kernel") && /memmove|memcpy/.test(r.symbol)).reduce((n, r) => n + r.pct, 0),
     byDso: [...byDso].map(([dso, pct]) => ({ dso, pct })).sort((a, b) => b.pct - a.pct).slice(0, 6),
   };
 }

@@ -26,6 +26,19 @@ const VARIANTS: Array<{ variant: string; key: "fmp4Small" | "fmp4Large"; viewers
 ];
 const started = Date.now();
 const say = (msg: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
+const failures: string[] = [];
+/** Runs one measurement; a failure is reported (and kept for BENCHMARKS.md) instead of ending the suite. */
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = `${what}: ${e instanceof Error ? e.message : String(e)}`;
+    say(`FAILED ${msg}`);
+    failures.push(msg);
+    await killAll();
+    return undefined;
+  }
+}
 
 async function main(): Promise<void> {
   const machine = machineInfo();
@@ -46,7 +59,10 @@ async function main(): Promise<void> {
     for (const n of viewers) {
       for (const server of ["sluice", "baseline"] as const) {
         say(`fan-out ${variant} fragments, ${n} viewers, ${server}`);
-        const r = await runFanout({ server, viewers: n, variant, seconds: SECONDS, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs }, plans[key]);
+        const r = await attempt(`fan-out ${variant}/${n}/${server}`, () =>
+          runFanout({ server, viewers: n, variant, seconds: SECONDS, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs }, plans[key]),
+        );
+        if (!r) continue;
         say(`  ${r.cpuPerGB.toFixed(3)} cpu-s/GB, ${r.deliveredMBps.toFixed(0)} MB/s, p50/p99 ${r.latency.p50.toFixed(1)}/${r.latency.p99.toFixed(1)} ms, lost ${r.missing + r.corrupt}`);
         fanout.push(r);
       }
@@ -56,7 +72,8 @@ async function main(): Promise<void> {
   const joins = [];
   for (const cache of [true, false]) {
     say(`join times, GOP cache ${cache ? "on" : "off"}`);
-    joins.push(await runJoin(plans.fmp4Small, cache, QUICK ? 30 : 100));
+    const j = await attempt(`join (cache ${cache})`, () => runJoin(plans.fmp4Small, cache, QUICK ? 30 : 100));
+    if (j) joins.push(j);
   }
 
   let profile: Results["profile"];
@@ -70,17 +87,17 @@ async function main(): Promise<void> {
     for (const server of ["sluice", "baseline"] as const) {
       say(`perf profile of ${server} (${P.viewers} viewers)`);
       let p: Profile | undefined;
-      await runFanout(
+      await attempt(`perf run ${server}`, () => runFanout(
         { server, viewers: P.viewers, variant: `${P.variant}-perf`, seconds: 10, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs, onStreaming: async (pid) => (p = await perfProfile(pid, P.seconds, `perf-${server}`)) },
         plans.fmp4Small,
-      );
+      ));
       profile[server] = p;
     }
   }
 
   const results: Results = {
     date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
-    command: "bun run bench" + (QUICK ? " --quick" : ""),
+    command: (process.env.BENCH_SLUICE_MAIN ? `BENCH_SLUICE_MAIN=${process.env.BENCH_SLUICE_MAIN} ` : "") + "bun run bench" + (QUICK ? " --quick" : ""),
     minutes: (Date.now() - started) / 60_000,
     machine,
     seconds: SECONDS,
@@ -99,6 +116,7 @@ async function main(): Promise<void> {
     fanout,
     joins,
     profile,
+    failures,
   };
   await Bun.write(resolve(TMP, "results.json"), JSON.stringify(results, null, 1));
   await Bun.write(resolve(ROOT, "BENCHMARKS.md"), renderReport(results));
