@@ -247,7 +247,7 @@ a Sluice process fed over TCP by ffmpeg with the README's low-latency commands; 
   \`tests/browser/harness.ts\` \`publisherArgs()\`: x264 \`-preset veryfast -tune zerolatency\`, fMP4
   \`empty_moov+default_base_moof+frag_keyframe+skip_trailer -frag_duration 100000\` (+ \`-write_prft wallclock\`);
   libvpx / libvpx-vp9 \`-deadline realtime -cpu-used 8\` (VP9: \`-row-mt 1 -lag-in-frames 0\`), WebM \`-live 1 -cluster_time_limit 100\`;
-  libsvtav1 \`-preset 12\`. The player's target latency is automatic (0.5 s for ~0.1 s fragments) unless the row says otherwise.
+  libsvtav1 \`-preset 12\`. The player's target latency is automatic (about 0.33 s for ~0.1 s fragments: static/player/auto-target.ts) unless the row says otherwise.
 
 ${table.join("\n")}
 
