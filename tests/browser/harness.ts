@@ -281,13 +281,33 @@ export interface PixelStats {
  * the frame as a PNG data URL.
  */
 export async function videoFrameStats(page: Page): Promise<PixelStats & { png: string }> {
-  return page.evaluate(() => {
-    const v = document.querySelector("sluice-player")!.video;
+  return canvasStats(page, undefined);
+}
+
+/** Measures a PNG (e.g. a page screenshot) the same way, decoding it in the page. */
+export async function pngStats(page: Page, png: Uint8Array): Promise<PixelStats> {
+  const { png: _, ...stats } = await canvasStats(page, Buffer.from(png).toString("base64"));
+  return stats;
+}
+
+/**
+ * Draws the player's video (no `pngBase64`) or a decoded PNG into a canvas in the page and measures
+ * it: distinct colours (4 bits per channel) and the spread of luma. Returns the canvas as a PNG too.
+ */
+function canvasStats(page: Page, pngBase64: string | undefined): Promise<PixelStats & { png: string }> {
+  return page.evaluate(async (data) => {
+    let source: HTMLVideoElement | HTMLImageElement = document.querySelector("sluice-player")!.video;
+    if (data) {
+      const img = new Image();
+      img.src = `data:image/png;base64,${data}`;
+      await img.decode();
+      source = img;
+    }
     const c = document.createElement("canvas");
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
+    c.width = source instanceof HTMLVideoElement ? source.videoWidth : source.naturalWidth;
+    c.height = source instanceof HTMLVideoElement ? source.videoHeight : source.naturalHeight;
     const g = c.getContext("2d")!;
-    g.drawImage(v, 0, 0);
+    g.drawImage(source, 0, 0);
     const d = g.getImageData(0, 0, c.width, c.height).data;
     const seen = new Set<number>();
     let sum = 0;
@@ -301,35 +321,7 @@ export async function videoFrameStats(page: Page): Promise<PixelStats & { png: s
     }
     const mean = sum / n;
     return { width: c.width, height: c.height, distinctColours: seen.size, lumaStdDev: Math.sqrt(Math.max(0, sq / n - mean * mean)), png: c.toDataURL("image/png") };
-  });
-}
-
-/** Measures a PNG (e.g. a page screenshot) the same way, decoding it in the page. */
-export async function pngStats(page: Page, png: Uint8Array): Promise<PixelStats> {
-  const b64 = Buffer.from(png).toString("base64");
-  return page.evaluate(async (data) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${data}`;
-    await img.decode();
-    const c = document.createElement("canvas");
-    c.width = img.naturalWidth;
-    c.height = img.naturalHeight;
-    const g = c.getContext("2d")!;
-    g.drawImage(img, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set<number>();
-    let sum = 0;
-    let sq = 0;
-    const n = d.length / 4;
-    for (let i = 0; i < d.length; i += 4) {
-      seen.add(((d[i]! >> 4) << 8) | ((d[i + 1]! >> 4) << 4) | (d[i + 2]! >> 4));
-      const y = 0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!;
-      sum += y;
-      sq += y * y;
-    }
-    const mean = sum / n;
-    return { width: c.width, height: c.height, distinctColours: seen.size, lumaStdDev: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
-  }, b64);
+  }, pngBase64);
 }
 
 /** Path of `name` in the test output folder (created if needed). */
