@@ -1,5 +1,6 @@
 import type { Server } from "bun";
 import { Hono } from "hono";
+import { statSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { STREAM_NAME_RE } from "../config.ts";
 import type { IngestGate } from "../ingest/gate.ts";
@@ -126,8 +127,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get("/static/*", (c) => {
     const rel = normalize(c.req.path.slice("/static/".length));
     if (rel.startsWith("..") || rel.startsWith("/")) return c.notFound();
-    const file = Bun.file(join(staticDir, rel));
-    return file.size > 0 ? new Response(file) : c.notFound();
+    const path = join(staticDir, rel);
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ? new Response(Bun.file(path)) : c.notFound();
   });
   return app;
 }

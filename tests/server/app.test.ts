@@ -52,3 +52,17 @@ describe("HTTP routes", () => {
     viewer.close();
   });
 });
+
+describe("static files", () => {
+  test("/static/* serves files of the player folder and nothing outside it", async () => {
+    const ok = await fetch(`${base}/static/index.html`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("<sluice-player");
+    expect((await fetch(`${base}/static/nope.txt`)).status).toBe(404);
+    expect((await fetch(`${base}/static/player`)).status).toBe(404); // a folder, not a file
+    for (const path of ["/static/%2e%2e/package.json", "/static/..%2fpackage.json", "/static/%2e%2e%2fsrc%2fconfig.ts"]) {
+      const r = await fetch(base + path);
+      expect(r.status).toBe(404);
+    }
+  });
+});
