@@ -5,31 +5,16 @@
  * buffer latency (`latencyKind` "buffer") instead of applying the old stream's anchors.
  */
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type FfmpegRun, runFfmpeg } from "../helpers/ffmpeg.ts";
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
-import { type Browser, launchBrowser, median, openPlayerPage, publisherArgs, sample, saveOutput, waitFor } from "./harness.ts";
+import { expect, test } from "bun:test";
+import { median, openPlayerPage, publisherArgs, sample, saveOutput, waitFor } from "./harness.ts";
+import { browserSuite } from "./suite.ts";
 
-let sluice: TestSluice;
-let browser: Browser;
-let ff: FfmpegRun | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-  sluice = await startTestSluice();
-}, 60_000);
-
-afterAll(async () => {
-  ff?.stop();
-  await ff?.done;
-  await browser?.close();
-  await sluice?.stop();
-}, 30_000);
+const suite = browserSuite();
 
 test("with prft the player reports e2e latency (0 < latency < 3 s); after a restart without prft, buffer latency", async () => {
-  const ingest = `tcp://127.0.0.1:${sluice.ingestPort}`;
-  ff = runFfmpeg(publisherArgs("h264", ingest, { prft: true }));
-  const { page, errors } = await openPlayerPage(browser.context, `http://127.0.0.1:${sluice.httpPort}/watch/live`);
+  const ingest = `tcp://127.0.0.1:${suite.sluice.ingestPort}`;
+  let ff = suite.publish(publisherArgs("h264", ingest, { prft: true }));
+  const { page, errors } = await openPlayerPage(suite.browser.context, `http://127.0.0.1:${suite.sluice.httpPort}/watch/live`);
   await waitFor(page, (p) => p.state === "playing" && p.frames > 25, 15_000, "playing");
   // The `latency` event carries the same value and kind.
   const event = await page.evaluate(
@@ -48,7 +33,7 @@ test("with prft the player reports e2e latency (0 < latency < 3 s); after a rest
   ff.stop();
   await ff.done;
   await waitFor(page, (p) => p.state === "ended", 5000, "ended");
-  ff = runFfmpeg(publisherArgs("h264", ingest));
+  ff = suite.publish(publisherArgs("h264", ingest));
   await waitFor(page, (p) => p.state === "playing", 10_000, "playing again");
   await Bun.sleep(3000);
   const withoutPrft = await sample(page, 2000);

@@ -8,10 +8,9 @@
  * when streaming resumes — not Safari's behaviour, which is not tested here.
  */
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type FfmpegRun, runFfmpeg } from "../helpers/ffmpeg.ts";
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
-import { type Browser, launchBrowser, openPlayerPage, probe, publisherArgs, waitFor } from "./harness.ts";
+import { expect, test } from "bun:test";
+import { openPlayerPage, probe, publisherArgs, waitFor } from "./harness.ts";
+import { browserSuite } from "./suite.ts";
 
 /** A scriptable ManagedMediaSource on top of Chromium's MediaSource; `window.__mms.set(bool)` drives it. */
 const EMULATE_MMS = `(() => {
@@ -33,25 +32,11 @@ const EMULATE_MMS = `(() => {
   delete window.MediaSource;
 })();`;
 
-let sluice: TestSluice;
-let browser: Browser;
-let ff: FfmpegRun | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-  sluice = await startTestSluice();
-}, 60_000);
-
-afterAll(async () => {
-  ff?.stop();
-  await ff?.done;
-  await browser?.close();
-  await sluice?.stop();
-}, 30_000);
+const suite = browserSuite();
 
 test("with only ManagedMediaSource (emulated): plays, holds appends while the browser does not ask for data, then resumes at the live edge", async () => {
-  ff = runFfmpeg(publisherArgs("h264", `tcp://127.0.0.1:${sluice.ingestPort}`));
-  const { page, errors } = await openPlayerPage(browser.context, `http://127.0.0.1:${sluice.httpPort}/watch/live`, [EMULATE_MMS]);
+  let ff = suite.publish(publisherArgs("h264", `tcp://127.0.0.1:${suite.sluice.ingestPort}`));
+  const { page, errors } = await openPlayerPage(suite.browser.context, `http://127.0.0.1:${suite.sluice.httpPort}/watch/live`, [EMULATE_MMS]);
   await waitFor(page, (p) => p.state === "playing" && p.frames > 25, 15_000, "playing through ManagedMediaSource");
   const used = await page.evaluate(() => ({
     mediaSource: typeof (window as unknown as { MediaSource?: unknown }).MediaSource,

@@ -5,33 +5,18 @@
  * the player is "playing" again and frames and currentTime advance.
  */
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type FfmpegRun, runFfmpeg } from "../helpers/ffmpeg.ts";
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
-import { type Browser, CODECS, type Codec, launchBrowser, marks, openPlayerPage, probe, publisherArgs, videoFrameStats, waitFor } from "./harness.ts";
+import { expect, test } from "bun:test";
+import { CODECS, type Codec, marks, openPlayerPage, probe, publisherArgs, videoFrameStats, waitFor } from "./harness.ts";
+import { browserSuite } from "./suite.ts";
 
-let sluice: TestSluice;
-let browser: Browser;
-let ff: FfmpegRun | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-  sluice = await startTestSluice();
-}, 60_000);
-
-afterAll(async () => {
-  ff?.stop();
-  await ff?.done;
-  await browser?.close();
-  await sluice?.stop();
-}, 30_000);
+const suite = browserSuite();
 
 const mimeOf = (codec: Codec) => CODECS.find((c) => c.codec === codec)!.mime;
 
 test("the publisher restarts (same codec), then switches fMP4 → WebM and back: playback resumes each time without a page reload", async () => {
-  const ingest = `tcp://127.0.0.1:${sluice.ingestPort}`;
-  ff = runFfmpeg(publisherArgs("h264", ingest));
-  const { page, errors } = await openPlayerPage(browser.context, `http://127.0.0.1:${sluice.httpPort}/watch/live`);
+  const ingest = `tcp://127.0.0.1:${suite.sluice.ingestPort}`;
+  let ff = suite.publish(publisherArgs("h264", ingest));
+  const { page, errors } = await openPlayerPage(suite.browser.context, `http://127.0.0.1:${suite.sluice.httpPort}/watch/live`);
   await waitFor(page, (p) => p.state === "playing" && p.frames > 25, 15_000, "the first publisher playing");
   // A reload would lose this.
   await page.evaluate(() => ((window as unknown as { pageToken: number }).pageToken = 4242));
@@ -47,7 +32,7 @@ test("the publisher restarts (same codec), then switches fMP4 → WebM and back:
     await waitFor(page, (p) => p.state === "ended", 5000, `state "ended" before: ${step.what}`);
     const before = await probe(page);
     const startedAt = Date.now();
-    ff = runFfmpeg(publisherArgs(step.codec, ingest));
+    ff = suite.publish(publisherArgs(step.codec, ingest));
     const resumed = await waitFor(
       page,
       (p) => p.state === "playing" && mimeOf(step.codec).test(p.mime) && p.frames >= before.frames + 5 && p.currentTime > before.currentTime + 0.2 && !p.paused,

@@ -2,27 +2,15 @@
  * The index page passes a signed viewer token (`?token=`) on to the player's WebSocket: with
  * `--viewer-secret` the page reaches "waiting for stream" with a valid token and never without one.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
+import { browserSuite } from "./suite.ts";
 import { mintViewerToken } from "../../src/access/secrets.ts";
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
-import { type Browser, launchBrowser } from "./harness.ts";
 
 const SECRET = "browser-test-viewer-secret";
-let sluice: TestSluice;
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-  sluice = await startTestSluice(["--viewer-secret", SECRET]);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await sluice?.stop();
-}, 30_000);
+const suite = browserSuite(["--viewer-secret", SECRET]);
 
 const playerState = (url: string) => async () => {
-  const page = await browser.context.newPage();
+  const page = await suite.browser.context.newPage();
   await page.goto(url);
   await page.waitForFunction(() => customElements.get("sluice-player") !== undefined);
   await Bun.sleep(1500);
@@ -33,7 +21,7 @@ const playerState = (url: string) => async () => {
 
 test("/watch/:name?token= connects with the token; without it the server refuses the viewer", async () => {
   const token = await mintViewerToken(SECRET, "cam2", Date.now() / 1000 + 60);
-  expect(await playerState(`http://127.0.0.1:${sluice.httpPort}/watch/cam2?token=${token}`)()).toBe("waiting");
-  expect(await playerState(`http://127.0.0.1:${sluice.httpPort}/watch/cam2`)()).not.toBe("waiting");
-  expect(sluice.logs.some((l) => /viewer-refused stream=cam2 .*reason=missing-token/.test(l))).toBe(true);
+  expect(await playerState(`http://127.0.0.1:${suite.sluice.httpPort}/watch/cam2?token=${token}`)()).toBe("waiting");
+  expect(await playerState(`http://127.0.0.1:${suite.sluice.httpPort}/watch/cam2`)()).not.toBe("waiting");
+  expect(suite.sluice.logs.some((l) => /viewer-refused stream=cam2 .*reason=missing-token/.test(l))).toBe(true);
 }, 60_000);
