@@ -15,16 +15,19 @@ export function createParser(format: ContainerFormat, options: ParserOptions): C
   return format === "fmp4" ? createFmp4Parser(options) : createWebmParser(options);
 }
 
+/** A parser whose container is not known up front: `format` is undefined until it is. */
+export type SniffingParser = Omit<ContainerParser, "format"> & { readonly format: ContainerFormat | undefined };
+
 /**
  * A parser that sniffs the container from the first bytes (see `detectFormat`) and then delegates.
  * `format` is undefined until enough bytes arrived to decide.
  */
-export function createSniffingParser(options: ParserOptions): ContainerParser & { readonly format: ContainerFormat | undefined } {
+export function createSniffingParser(options: ParserOptions): SniffingParser {
   let inner: ContainerParser | undefined;
   const head = new ByteQueue();
   return {
     get format() {
-      return inner?.format as ContainerFormat;
+      return inner?.format;
     },
     get buffered() {
       return inner ? inner.buffered : head.length;

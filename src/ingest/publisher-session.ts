@@ -70,6 +70,12 @@ export interface Refusal {
 /** Session endings that are not the publisher's fault: viewers get a plain `ended`, no `error`. */
 const ORDERLY = new Set(["shutdown", "taken-over"]);
 
+/** Logs and counts a refused publisher: the one place every transport reports refusals through. */
+export function reportRefusal(deps: Pick<SessionDeps, "log" | "counters">, stream: string, remote: string, reason: string, message: string): void {
+  deps.log.warn("publisher-refused", { stream, remote, reason, message });
+  deps.counters.reject("ingest", reason);
+}
+
 let nextId = 0;
 
 /**
@@ -82,8 +88,7 @@ export function admitPublisher(name: string, remote: string, deps: SessionDeps, 
   if (!cluster) return openPublisherSession(name, remote, deps, disconnect);
   return cluster.acquire(name, remote).then((lease) => {
     if ("refused" in lease) {
-      deps.log.warn("publisher-refused", { stream: name, remote, reason: lease.refused, message: lease.message });
-      deps.counters.reject("ingest", lease.refused);
+      reportRefusal(deps, name, remote, lease.refused, lease.message);
       return lease;
     }
     const session = openPublisherSession(name, remote, deps, disconnect, lease);
@@ -101,8 +106,7 @@ export function admitPublisher(name: string, remote: string, deps: SessionDeps, 
 export function openPublisherSession(name: string, remote: string, deps: SessionDeps, disconnect: () => void, lease?: ClusterLease): PublisherSession | Refusal {
   const { registry, sink, log, counters, sessions } = deps;
   const refuse = (refused: Refusal["refused"], message: string): Refusal => {
-    log.warn("publisher-refused", { stream: name, remote, reason: refused, message });
-    counters.reject("ingest", refused);
+    reportRefusal(deps, name, remote, refused, message);
     registry.prune(name);
     return { refused, message };
   };

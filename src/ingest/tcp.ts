@@ -1,7 +1,7 @@
 import type { Socket } from "bun";
 import { type CidrRange, ipAllowed } from "../access/cidr.ts";
 import type { IngestGate } from "./gate.ts";
-import { admitPublisher, type PublisherSession, type Refusal, type SessionDeps } from "./publisher-session.ts";
+import { admitPublisher, type PublisherSession, reportRefusal, type Refusal, type SessionDeps } from "./publisher-session.ts";
 
 export interface TcpIngestOptions {
   hostname: string;
@@ -42,7 +42,6 @@ interface Conn {
  */
 export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, gate: IngestGate): TcpIngest {
   const conns = new Set<Socket<Conn>>();
-  const { log, counters } = deps;
   /**
    * Ends a publisher's connection. A FIN alone goes unnoticed by a publisher that only writes (ffmpeg
    * keeps sending into a half-closed socket), so one still open after a short grace is reset.
@@ -52,8 +51,7 @@ export function listenTcpIngest(options: TcpIngestOptions, deps: SessionDeps, ga
     setTimeout(() => socket.data.closed || socket.terminate(), DROP_GRACE_MS);
   };
   const refuse = (socket: Socket<Conn>, reason: string, message: string) => {
-    log.warn("publisher-refused", { stream: options.stream, remote: socket.data.remote, reason, message });
-    counters.reject("ingest", reason);
+    reportRefusal(deps, options.stream, socket.data.remote, reason, message);
     drop(socket);
   };
   const listener = Bun.listen<Conn>({

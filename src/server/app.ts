@@ -5,7 +5,7 @@ import { join, normalize } from "node:path";
 import { STREAM_NAME_RE } from "../config.ts";
 import type { IngestGate } from "../ingest/gate.ts";
 import { ingestHttpBody } from "../ingest/http.ts";
-import type { SessionDeps } from "../ingest/publisher-session.ts";
+import { reportRefusal, type SessionDeps } from "../ingest/publisher-session.ts";
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
@@ -81,8 +81,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const { address, port } = peer(c.env, c.req.raw);
     const remote = `${address}:${port}`;
     const refuse = (status: number, reason: string, message: string, headers?: Record<string, string>) => {
-      log.warn("publisher-refused", { stream: name, remote, reason, message });
-      counters.reject("ingest", reason);
+      reportRefusal(deps.ingest.deps, name, remote, reason, message);
       return plain(status, message, headers);
     };
     if (!STREAM_NAME_RE.test(name)) return refuse(400, "invalid-name", "invalid stream name: use 1-64 letters, digits, _ or -");
@@ -92,8 +91,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     try {
       // A long-lived upload: no request timeout for it; our own idle limit applies.
       c.env.timeout(c.req.raw, 0);
-      const res = await ingestHttpBody(c.req.raw, name, remote, deps.ingest.deps, deps.ingest.idleSeconds);
-      return res;
+      return await ingestHttpBody(c.req.raw, name, remote, deps.ingest.deps, deps.ingest.idleSeconds);
     } finally {
       deps.ingest.gate.release(address);
     }

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { concat } from "../helpers/feed.ts";
 import { LOWLAT_MP4, runFfmpeg } from "../helpers/ffmpeg.ts";
 import { equalBytes, firstVideoPacketIsKey, withoutMfra } from "../helpers/media.ts";
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
+import type { TestSluice } from "../helpers/sluice.ts";
 import { startTcpRecorder } from "../helpers/tcp-recorder.ts";
 import { connectViewer, sessions, texts } from "../helpers/ws-viewer.ts";
-import { startTestRedis, type TestRedis } from "./redis-server.ts";
+import { startTestRedis, startTwoNodes, type TestRedis } from "./redis-server.ts";
 
 setDefaultTimeout(120_000);
 
@@ -14,8 +14,7 @@ let a: TestSluice;
 let b: TestSluice;
 beforeAll(async () => {
   redis = await startTestRedis();
-  a = await startTestSluice(["--redis", redis.url, "--cluster-lease-seconds", "2"]);
-  b = await startTestSluice(["--redis", redis.url, "--cluster-lease-seconds", "2"]);
+  [a, b] = await startTwoNodes(redis);
 });
 afterAll(async () => {
   await a?.stop();

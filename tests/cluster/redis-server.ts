@@ -1,3 +1,4 @@
+import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 import type { Subprocess } from "bun";
 
 /**
@@ -80,4 +81,10 @@ async function ping(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/** Two Sluice nodes on `redis` with a 2 s lease (short, so failure tests finish quickly). */
+export async function startTwoNodes(redis: TestRedis): Promise<[TestSluice, TestSluice]> {
+  const args = ["--redis", redis.url, "--cluster-lease-seconds", "2"];
+  return [await startTestSluice(args), await startTestSluice(args)];
 }

@@ -53,7 +53,7 @@ const mutators: Record<string, Mutator> = {
   },
 };
 
-function run(parser: ContainerParser, bytes: Uint8Array, rnd: () => number): void {
+function run(parser: Pick<ContainerParser, "push" | "end" | "buffered">, bytes: Uint8Array, rnd: () => number): void {
   let pos = 0;
   while (pos < bytes.length) {
     const n = 1 + Math.floor(rnd() * MAX_CHUNK);
