@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Sluice's tests need on a fresh machine of this kind (Debian + node/npm):
 # Bun and the JS dependencies from the npm registry, and ffmpeg + Chromium + redis-server (cluster-mode
-# tests) from Debian when missing.
+# tests) + nginx and Caddy (reverse-proxy tests) from Debian when missing.
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v nginx >/dev/null 2>&1 || need+=(nginx)  # the reverse-proxy test runs the shipped nginx set-up
+command -v caddy >/dev/null 2>&1 || need+=(caddy)  # ... and the shipped Caddyfile
 command -v python3 >/dev/null 2>&1 || need+=(python3)  # the stalled-viewer test client
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need[*]}"

@@ -39,14 +39,22 @@ export interface Config {
   /** Most viewers of one stream, and of all streams together. */
   maxViewersPerStream: number;
   maxViewers: number;
+  /** Most viewers from one client address. */
+  maxViewersPerAddress: number;
+  /** Bytes queued for all viewers together: past it the viewers with the longest queues are closed. */
+  viewerTotalBufferBytes: number;
+  /** Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (empty: those headers are ignored). */
+  trustedProxies: CidrRange[];
+  /** Origins besides Sluice's own whose WebSocket URLs the watch page's `?src=` may play. */
+  pageSrcOrigins: string[];
   /** Most concurrent ingest connections (TCP + HTTP) from one address. */
   maxIngestPerAddress: number;
   /** A new publisher for a live stream replaces the old one (default: it is refused). */
   publisherTakeover: boolean;
   /** Global publish key for HTTP ingest ("" = none). */
   publishKey: string;
-  /** Per-stream publish keys for HTTP ingest. */
-  streamKeys: Record<string, string>;
+  /** Per-stream publish keys for HTTP ingest (a Map: stream names are user text, never plain-object keys). */
+  streamKeys: ReadonlyMap<string, string>;
   /** Addresses allowed to publish without a key (TCP ingest always; HTTP ingest when no key applies). */
   ingestAllow: CidrRange[];
   /** Secret for signed viewer tokens ("" = viewers need no token). */
@@ -100,13 +108,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "maxPublishers", flag: "--max-publishers", env: "SLUICE_MAX_PUBLISHERS", kind: "count", default: "32", help: "most streams being published at once" },
   { key: "maxViewersPerStream", flag: "--max-viewers-per-stream", env: "SLUICE_MAX_VIEWERS_PER_STREAM", kind: "count", default: "2000", help: "most viewers of one stream (more get HTTP 503)" },
   { key: "maxViewers", flag: "--max-viewers", env: "SLUICE_MAX_VIEWERS", kind: "count", default: "10000", help: "most viewers in total (more get HTTP 503)" },
+  { key: "maxViewersPerAddress", flag: "--max-viewers-per-address", env: "SLUICE_MAX_VIEWERS_PER_ADDRESS", kind: "count", default: "64", help: "most viewers from one client address (more get HTTP 503)" },
+  { key: "viewerTotalBufferBytes", flag: "--viewer-total-buffer-bytes", env: "SLUICE_VIEWER_TOTAL_BUFFER_BYTES", kind: "bytes", default: "1GiB", help: "bytes queued for all viewers together; past it the viewers with the longest queues are closed with code 4002" },
   { key: "maxIngestPerAddress", flag: "--max-ingest-per-address", env: "SLUICE_MAX_INGEST_PER_ADDRESS", kind: "count", default: "4", help: "most concurrent ingest connections from one address" },
   { key: "publisherTakeover", flag: "--publisher-takeover", env: "SLUICE_PUBLISHER_TAKEOVER", kind: "bool", default: "false", help: "a new publisher replaces the live one instead of being refused (true|false)" },
   { key: "publishKey", flag: "--publish-key", env: "SLUICE_PUBLISH_KEY", kind: "secret", default: "", help: "key every HTTP publisher may use (?key= or Authorization: Bearer)" },
   { key: "streamKeys", flag: "--stream-key", env: "SLUICE_STREAM_KEYS", kind: "keys", default: "", help: "per-stream publish key as STREAM=KEY (repeatable flag; env: comma-separated)" },
   { key: "ingestAllow", flag: "--ingest-allow", env: "SLUICE_INGEST_ALLOW", kind: "cidrs", default: DEFAULT_INGEST_ALLOW, help: "address ranges (CIDR, comma-separated) that may publish over TCP, and over HTTP when no key is set" },
+  { key: "trustedProxies", flag: "--trusted-proxies", env: "SLUICE_TRUSTED_PROXIES", kind: "cidrs", default: "", help: "reverse proxies (CIDR, comma-separated) whose X-Forwarded-For / Forwarded headers give the client address (empty: the headers are ignored)" },
   { key: "viewerSecret", flag: "--viewer-secret", env: "SLUICE_VIEWER_SECRET", kind: "secret", default: "", help: "require viewer tokens signed with this secret (scripts/mint-token.ts)" },
   { key: "allowedOrigins", flag: "--allowed-origins", env: "SLUICE_ALLOWED_ORIGINS", kind: "origins", default: "", help: "comma-separated WebSocket Origins allowed to watch (empty: any)" },
+  { key: "pageSrcOrigins", flag: "--page-src-origins", env: "SLUICE_PAGE_SRC_ORIGINS", kind: "origins", default: "", help: "other origins whose streams the watch page may play via ?src= (empty: this server's own only)" },
   { key: "staticDir", flag: "--static-dir", env: "SLUICE_STATIC_DIR", kind: "string", default: "static", help: "folder with the player (index.html, sluice-player.ts), relative to the project root" },
   { key: "logLevel", flag: "--log-level", env: "SLUICE_LOG_LEVEL", kind: "level", default: "info", help: "info | warn | silent" },
   { key: "redis", flag: "--redis", env: "SLUICE_REDIS", kind: "redis", default: "", help: "cluster mode: Redis URL shared by every node, e.g. redis://10.0.0.5:6379 (empty: single node)" },
@@ -199,14 +211,14 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
       if (value !== "" && value.length < 8) throw new ConfigError(`${source} is too short: use at least 8 characters (the value is not shown)`);
       return value;
     case "keys": {
-      const out: Record<string, string> = {};
+      const out = new Map<string, string>();
       for (const item of value.split(",").map((x) => x.trim()).filter(Boolean)) {
         const eq = item.indexOf("=");
         const name = item.slice(0, eq);
         if (eq < 0 || !STREAM_NAME_RE.test(name) || item.length - eq - 1 < 8) {
           throw new ConfigError(`${source} needs STREAM=KEY pairs with a valid stream name and a key of at least 8 characters (values not shown)`);
         }
-        out[name] = item.slice(eq + 1);
+        out.set(name, item.slice(eq + 1));
       }
       return out;
     }
@@ -253,6 +265,9 @@ function validate(c: Config): void {
   }
   if (c.slowViewerMinLagBytes >= c.viewerBufferBytes) {
     throw new ConfigError(`--slow-viewer-min-lag-bytes (${c.slowViewerMinLagBytes}) must be below --viewer-buffer-bytes (${c.viewerBufferBytes}): skipping must come before closing`);
+  }
+  if (c.viewerTotalBufferBytes < c.viewerBufferBytes) {
+    throw new ConfigError(`--viewer-total-buffer-bytes (${c.viewerTotalBufferBytes}) must be at least --viewer-buffer-bytes (${c.viewerBufferBytes}): it is the budget of all viewers together`);
   }
   if (c.maxViewerMessageBytes < 128) throw new ConfigError("--max-viewer-message-bytes must be at least 128 bytes");
   const ingests = [{ port: c.ingestPort, stream: c.ingestStream }, ...c.extraIngests];

@@ -1,6 +1,9 @@
 /**
  * One line per event that matters: `<ISO time> <level> <event> key=value ...`, with the stream name
- * among the fields where there is one. Values with spaces are quoted.
+ * among the fields where there is one. Values are escaped so that nothing from the network can forge a
+ * line or drive a terminal: a value with spaces, quotes, `=`, backslashes or any non-printable character
+ * is quoted, and every non-printable character in it (C0/C1 controls such as ESC and U+0085, format
+ * characters, separators other than the space, lone surrogates) is written as `\uXXXX` (issue 10).
  */
 export type LogLevel = "info" | "warn" | "silent";
 export type Fields = Record<string, string | number | boolean | undefined>;
@@ -14,7 +17,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const emit = (lvl: string, event: string, fields: Fields = {}) => {
     const parts = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${formatValue(v!)}`);
+      .map(([k, v]) => `${k}=${formatLogValue(v!)}`);
     write([new Date().toISOString(), lvl, event, ...parts].join(" "));
   };
   return {
@@ -23,7 +26,19 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   };
 }
 
-function formatValue(v: string | number | boolean): string {
+/** Characters that are not printed as themselves: every Unicode "Other" (Cc, Cf, Cs, Co, Cn) and separator but the space. */
+const UNPRINTABLE = /[\p{C}\p{Z}]/gu;
+const NEEDS_QUOTES = /[\s"=\\\p{C}\p{Z}]/u;
+
+/** A log field value on one line of printable characters (see the module comment). */
+export function formatLogValue(v: string | number | boolean): string {
   const s = String(v);
-  return /[\s"=]/.test(s) || s === "" ? JSON.stringify(s) : s;
+  if (s !== "" && !NEEDS_QUOTES.test(s)) return s;
+  const escaped = s.replace(/[\\"]/g, (c) => `\\${c}`).replace(UNPRINTABLE, (c) => (c === " " ? c : escapeChar(c)));
+  return `"${escaped}"`;
+}
+
+function escapeChar(c: string): string {
+  const code = c.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }

@@ -41,7 +41,10 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const http = startHttpServer(
     {
       hostname: config.httpHost, port: config.httpPort, maxViewerMessageBytes: config.maxViewerMessageBytes,
-      slowViewers: { lagSeconds: config.slowViewerLagSeconds, minLagBytes: config.slowViewerMinLagBytes, hardLimitBytes: config.viewerBufferBytes },
+      slowViewers: {
+        lagSeconds: config.slowViewerLagSeconds, minLagBytes: config.slowViewerMinLagBytes, hardLimitBytes: config.viewerBufferBytes,
+        totalBudgetBytes: config.viewerTotalBufferBytes,
+      },
     },
     log,
     (sink) => {
@@ -54,7 +57,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
       return {
         registry, counters, log, staticDir, playerJs, defaultStream: config.ingestStream,
         access: config,
-        limits: { maxViewers: config.maxViewers, maxViewersPerStream: config.maxViewersPerStream },
+        limits: config, pageSrcOrigins: config.pageSrcOrigins,
         ingest: { deps: sessionDeps, gate, idleSeconds: config.publisherIdleSeconds },
         cluster: cluster?.routes,
       };

@@ -118,7 +118,8 @@ export function openPublisherSession(name: string, remote: string, deps: Session
   } else if (current || registry.get(name)?.publisher !== undefined) {
     return refuse("stream-busy", `stream "${name}" already has a publisher`);
   }
-  if (registry.all().filter((s) => s.publisher !== undefined).length >= deps.maxPublishers) {
+  // Local publisher sessions only: streams fed from the cluster bus are not this node's publishers (issue 10).
+  if (sessions.size >= deps.maxPublishers) {
     return refuse("too-many-publishers", `the server already has ${deps.maxPublishers} publishers (--max-publishers)`);
   }
   const stream = registry.open(name);

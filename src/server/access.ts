@@ -3,10 +3,12 @@ import { constantTimeEqual, presentedKey, verifyViewerToken } from "../access/se
 
 export interface AccessConfig {
   publishKey: string;
-  streamKeys: Record<string, string>;
+  streamKeys: ReadonlyMap<string, string>;
   ingestAllow: readonly CidrRange[];
   viewerSecret: string;
   allowedOrigins: readonly string[];
+  /** Peers whose forwarding headers name the client (see `clientAddress`). */
+  trustedProxies: readonly CidrRange[];
 }
 
 /** A refusal with the HTTP status to answer and a reason for logs and counters (never a secret). */
@@ -22,7 +24,8 @@ export interface Denied {
  * With no key configured for the stream, the address must be in the ingest allowlist.
  */
 export function checkPublisher(url: URL, authorization: string | null, stream: string, address: string, cfg: AccessConfig): Denied | undefined {
-  const keys = [cfg.streamKeys[stream], cfg.publishKey].filter((k): k is string => !!k);
+  // A Map, never a plain object: a name such as `__proto__` or `constructor` must not find an inherited value (issue 10).
+  const keys = [cfg.streamKeys.get(stream), cfg.publishKey].filter((k): k is string => typeof k === "string" && k !== "");
   if (keys.length > 0) {
     const key = presentedKey(url, authorization);
     if (!key) return { status: 401, reason: "missing-key", message: "a publish key is required (?key= or Authorization: Bearer)" };

@@ -1,6 +1,6 @@
 import type { Server } from "bun";
 import { Hono } from "hono";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { STREAM_NAME_RE } from "../config.ts";
 import type { IngestGate } from "../ingest/gate.ts";
@@ -9,10 +9,12 @@ import { reportRefusal, type SessionDeps } from "../ingest/publisher-session.ts"
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
+import { clientAddress } from "../access/client-address.ts";
 import { type AccessConfig, checkPublisher, checkViewer } from "./access.ts";
 import type { ViewerData } from "./fanout.ts";
 import { renderMetrics } from "./metrics.ts";
 import { streamJson } from "./stream-json.ts";
+import { type ViewerLimits, ViewerSlots } from "./viewer-slots.ts";
 
 export interface AppDeps {
   registry: StreamRegistry;
@@ -24,7 +26,9 @@ export interface AppDeps {
   staticDir: string;
   /** The bundled player module served at /sluice-player.js. */
   playerJs: string;
-  limits: { maxViewers: number; maxViewersPerStream: number };
+  limits: ViewerLimits;
+  /** Other origins the watch page's `?src=` may name (--page-src-origins). */
+  pageSrcOrigins: readonly string[];
   /** HTTP ingest shares the publisher sessions and per-address gate of TCP ingest. */
   ingest: { deps: SessionDeps; gate: IngestGate; idleSeconds: number };
   /** Cluster mode only (src/cluster). */
@@ -33,7 +37,10 @@ export interface AppDeps {
 
 /** What the routes need from cluster mode. */
 export interface ClusterRoutes {
-  /** Before a viewer's socket opens: follow the stream from the cluster (bounded wait, never rejects). */
+  /**
+   * Before an admitted viewer's WebSocket upgrade (never for a plain GET or a refused request): follow
+   * the stream from the cluster (bounded wait, never rejects).
+   */
   beforeViewer(name: string): Promise<void>;
   /** Stream JSON of the whole cluster, each entry with `node`. */
   streams(): Promise<Array<Record<string, unknown>>>;
@@ -43,6 +50,9 @@ export interface ClusterRoutes {
 }
 
 type Env = { Bindings: Server<ViewerData> };
+
+/** How long an upgraded viewer's slot is held for a socket that never opens. */
+const UNOPENED_SLOT_MS = 10_000;
 
 const plain = (status: number, body: string, headers: Record<string, string> = {}) =>
   new Response(`${body}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
@@ -55,8 +65,18 @@ const plain = (status: number, body: string, headers: Record<string, string> = {
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const { registry, counters, log, access, staticDir, playerJs } = deps;
-  const page = () => new Response(Bun.file(join(staticDir, "index.html")), { headers: { "content-type": "text/html; charset=utf-8" } });
-  const peer = (srv: Server<ViewerData>, req: Request) => srv.requestIP(req) ?? { address: "?", port: 0 };
+  const srcOrigins = escapeHtml(deps.pageSrcOrigins.join(" "));
+  // Read per request, so the page can be edited while Sluice runs; the server fills in the allowed ?src= origins.
+  const page = () =>
+    new Response(readFileSync(join(staticDir, "index.html"), "utf8").replace('<meta name="sluice-src-origins" content="">', `<meta name="sluice-src-origins" content="${srcOrigins}">`), {
+      headers: { "content-type": "text/html; charset=utf-8" },
+    });
+  /** The client behind the request: the peer, or with --trusted-proxies the forwarded client (port of the peer). */
+  const peer = (srv: Server<ViewerData>, req: Request) => {
+    const p = srv.requestIP(req) ?? { address: "?", port: 0 };
+    return { address: clientAddress(p.address, req.headers, access.trustedProxies), port: p.port };
+  };
+  const slots = new ViewerSlots(deps.limits);
 
   app.get("/", page);
   app.get("/watch/:name", page);
@@ -69,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get("/api/streams/:name", async (c) => {
     const name = c.req.param("name");
     const local = registry.get(name);
-    const s = cluster ? await cluster.stream(name) : local && streamJson(local);
+    const s = cluster ? await cluster.stream(name) : local?.listed ? streamJson(local) : undefined;
     return s ? c.json(s) : c.json({ error: "no such stream" }, 404);
   });
   app.get("/metrics", () =>
@@ -99,34 +119,55 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   const upgrade = async (c: { env: Server<ViewerData>; req: { raw: Request; url: string; header(n: string): string | undefined } }, name: string) => {
     const { address, port } = peer(c.env, c.req.raw);
-    const refuse = (status: number, reason: string, message: string) => {
+    const refuse = (status: number, reason: string, message: string, headers: Record<string, string> = {}) => {
       log.warn("viewer-refused", { stream: name, remote: `${address}:${port}`, reason, message });
       counters.reject("viewer", reason);
-      return plain(status, message);
+      return plain(status, message, headers);
     };
     if (!STREAM_NAME_RE.test(name)) return refuse(400, "invalid-name", "invalid stream name: use 1-64 letters, digits, _ or -");
     const denied = await checkViewer(new URL(c.req.url), c.req.header("origin") ?? null, name, access);
     if (denied) return refuse(denied.status, denied.reason, denied.message);
-    const total = registry.all().reduce((n, s) => n + s.viewers, 0);
-    if (total >= deps.limits.maxViewers) return refuse(503, "too-many-viewers", `the server has ${deps.limits.maxViewers} viewers (--max-viewers)`);
-    if ((registry.get(name)?.viewers ?? 0) >= deps.limits.maxViewersPerStream) {
-      return refuse(503, "too-many-viewers-per-stream", `stream ${name} has ${deps.limits.maxViewersPerStream} viewers (--max-viewers-per-stream)`);
+    // Taken synchronously, before the next await: a burst of upgrades cannot overshoot a limit.
+    const slot = slots.reserve(name, address);
+    if ("refused" in slot) return refuse(503, slot.refused, slot.message);
+    // A plain GET is answered before anything is followed (issue 10: plain GETs filled the cluster's follow table).
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      slot.release();
+      return plain(426, "expected a WebSocket upgrade", { upgrade: "websocket" });
     }
-    // Cluster mode: subscribe to the stream and read its init first, so a stream live on another node is announced at once.
-    await deps.cluster?.beforeViewer(name);
-    const data: ViewerData = { stream: name, remote: `${address}:${port}`, openedAt: Date.now() };
-    if (c.env.upgrade(c.req.raw, { data })) return new Response(null);
-    return plain(426, "expected a WebSocket upgrade", { upgrade: "websocket" });
+    try {
+      // Cluster mode: subscribe to the stream and read its init first, so a stream live on another node is announced at once.
+      await deps.cluster?.beforeViewer(name);
+      const data: ViewerData = { stream: name, remote: `${address}:${port}`, openedAt: Date.now(), slot };
+      if (c.env.upgrade(c.req.raw, { data })) {
+        // Released by the socket's close; this only covers an upgrade whose socket never opened.
+        setTimeout(() => data.opened || slot.release(), UNOPENED_SLOT_MS);
+        return new Response(null);
+      }
+    } catch (e) {
+      slot.release();
+      throw e;
+    }
+    slot.release();
+    return plain(400, "bad WebSocket upgrade request");
   };
   app.get("/ws", (c) => upgrade(c, deps.defaultStream));
   app.get("/ws/:stream", (c) => upgrade(c, c.req.param("stream")));
 
-  // Other files of the player folder (e.g. styles), never outside it.
+  // Other files of the player folder (e.g. styles), never outside it; any path that is not such a file is a 404.
   app.get("/static/*", (c) => {
     const rel = normalize(c.req.path.slice("/static/".length));
-    if (rel.startsWith("..") || rel.startsWith("/")) return c.notFound();
+    if (rel.startsWith("..") || rel.startsWith("/") || /[\0-\x1f\\]/.test(rel)) return c.notFound();
     const path = join(staticDir, rel);
-    return statSync(path, { throwIfNoEntry: false })?.isFile() ? new Response(Bun.file(path)) : c.notFound();
+    try {
+      return statSync(path, { throwIfNoEntry: false })?.isFile() ? new Response(Bun.file(path)) : c.notFound();
+    } catch {
+      return c.notFound();
+    }
   });
   return app;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -3,12 +3,17 @@ import type { Logger } from "../log.ts";
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
+import type { ViewerSlot } from "./viewer-slots.ts";
 
 /** Per-viewer data carried by Bun's ServerWebSocket. */
 export interface ViewerData {
   stream: string;
   remote: string;
   openedAt: number;
+  /** The viewer's place in the viewer limits, released when the socket closes. */
+  slot: ViewerSlot;
+  /** Set once the socket opened (until then a timer may release the slot of an upgrade that never opened). */
+  opened?: boolean;
   /** Unsubscribed by the slow-viewer policy, waiting for the next keyframe fragment. */
   lagging?: boolean;
   /** Bytes of the join replay still allowed on top of the lag threshold (a fresh viewer drains its GOP). */
@@ -24,6 +29,8 @@ export interface SlowViewerPolicy {
   minLagBytes: number;
   /** Queued bytes past which a viewer is closed with `CLOSE_TOO_SLOW`. */
   hardLimitBytes: number;
+  /** Queued bytes of all viewers together past which the viewers with the longest queues are closed (issue 10). */
+  totalBudgetBytes: number;
 }
 
 /** Close code for a viewer that fell past the hard limit (4000-4999: application codes, RFC 6455 §7.4.2). */
@@ -129,6 +136,14 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
       if (set?.size === 0) byStream.delete(ws.data.stream);
     },
     scan(lookup) {
+      let total = 0;
+      const queues: Array<{ ws: ViewerSocket; queued: number; stream: Stream }> = [];
+      const close = (ws: ViewerSocket, stream: Stream, queued: number, limit: number, why: string) => {
+        byStream.get(ws.data.stream)?.delete(ws);
+        stream.stats.viewerCloses++;
+        log.warn("slow-viewer-closed", { stream: stream.name, remote: ws.data.remote, queued, limit, reason: why });
+        ws.close(CLOSE_TOO_SLOW, `too slow: ${queued} bytes queued`);
+      };
       for (const [name, set] of byStream) {
         const stream = lookup(name);
         if (!stream) continue;
@@ -136,12 +151,11 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
         for (const ws of set) {
           const queued = ws.getBufferedAmount();
           if (queued > policy.hardLimitBytes) {
-            set.delete(ws);
-            stream.stats.viewerCloses++;
-            log.warn("slow-viewer-closed", { stream: name, remote: ws.data.remote, queued, limit: policy.hardLimitBytes });
-            ws.close(CLOSE_TOO_SLOW, `too slow: ${queued} bytes queued`);
+            close(ws, stream, queued, policy.hardLimitBytes, "viewer-limit");
             continue;
           }
+          total += queued;
+          if (queued > 0) queues.push({ ws, queued, stream });
           const grace = ws.data.grace ?? 0;
           if (grace > 0 && queued <= lag) ws.data.grace = 0;
           if (!ws.data.lagging && queued > lag + grace) {
@@ -151,6 +165,14 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
             log.info("slow-viewer-skip", { stream: name, remote: ws.data.remote, queued, threshold: Math.round(lag) });
           }
         }
+      }
+      // Many never-reading viewers together must not exhaust memory: close the longest queues first.
+      if (total <= policy.totalBudgetBytes) return;
+      queues.sort((a, b) => b.queued - a.queued);
+      for (const q of queues) {
+        if (total <= policy.totalBudgetBytes) break;
+        close(q.ws, q.stream, q.queued, policy.totalBudgetBytes, "server-budget");
+        total -= q.queued;
       }
     },
     *viewers() {

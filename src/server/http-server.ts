@@ -43,7 +43,8 @@ export function startHttpServer(options: HttpServerOptions, log: Logger, app: (s
     sendPings: true,
     publishToSelf: false,
     open(ws) {
-      const stream = registry.open(ws.data.stream);
+      ws.data.opened = true;
+      const stream = registry.watch(ws.data.stream);
       stream.viewers++;
       counters.viewersTotal++;
       log.info("viewer-join", { stream: stream.name, remote: ws.data.remote, viewers: stream.viewers, live: stream.live });
@@ -57,6 +58,7 @@ export function startHttpServer(options: HttpServerOptions, log: Logger, app: (s
       if (typeof message === "string" && message.includes('"ping"')) ws.send(JSON.stringify({ type: "pong", t: Date.now() }));
     },
     close(ws, code, reason) {
+      ws.data.slot.release();
       fanout.leave(ws);
       const stream = registry.get(ws.data.stream);
       if (stream) stream.viewers = Math.max(0, stream.viewers - 1);

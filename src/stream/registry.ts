@@ -20,7 +20,7 @@ export class StreamRegistry {
     return this.streams.get(name);
   }
 
-  /** The stream called `name`, created on first use. */
+  /** The stream called `name` for a publisher (local or fed from the cluster), created on first use. */
   open(name: string): Stream {
     this.idle.delete(name);
     let s = this.streams.get(name);
@@ -31,11 +31,24 @@ export class StreamRegistry {
     return s;
   }
 
-  /** Call when `name` may have become idle (no publisher, no viewers): it joins the bounded idle list. */
+  /**
+   * The stream called `name` for a viewer. A name nobody published gets an unlisted stream that lives
+   * only while it has viewers (they are told `waiting`): viewers cannot create entries in the API or the
+   * metrics, nor push real streams' counters out of the idle list (issue 10).
+   */
+  watch(name: string): Stream {
+    return this.streams.get(name) ?? this.open(name);
+  }
+
+  /** Call when `name` may have become idle (no publisher, no viewers): it joins the bounded idle list, or is forgotten if never published. */
   prune(name: string): void {
     const s = this.streams.get(name);
     if (!s || s.publisher !== undefined || s.viewers > 0) return;
     this.idle.delete(name);
+    if (!s.listed) {
+      this.streams.delete(name);
+      return;
+    }
     this.idle.set(name, true);
     while (this.idle.size > this.idleCap) {
       const oldest = this.idle.keys().next().value as string;
@@ -44,7 +57,8 @@ export class StreamRegistry {
     }
   }
 
+  /** Streams that have had a publisher (live or remembered idle), for the API and the metrics. */
   all(): Stream[] {
-    return [...this.streams.values()];
+    return [...this.streams.values()].filter((s) => s.listed);
   }
 }

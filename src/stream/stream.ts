@@ -35,6 +35,11 @@ export class Stream {
     this.gop = new GopCache(gopCacheBytes);
   }
 
+  /** Whether a publisher ever claimed it: only such streams are shown in the API and the metrics. */
+  get listed(): boolean {
+    return this.stats.publisherConnects > 0;
+  }
+
   /** Live = a publisher owns it and its init segment has arrived. */
   get live(): boolean {
     return this.publisher !== undefined && this.init !== undefined;

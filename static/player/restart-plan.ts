@@ -36,9 +36,13 @@ export function codecs(mime: string): string[] {
 /** Codec family: the sample-entry / codec name with profile details dropped (avc1 and avc3 alike). */
 export function family(codec: string): string {
   const name = codec.split(".")[0] ?? codec;
-  const aliases: Record<string, string> = { avc1: "avc", avc3: "avc", hvc1: "hevc", hev1: "hevc", vp09: "vp9", vp9: "vp9", av01: "av1", dvh1: "dv", dvhe: "dv" };
-  return aliases[name] ?? name;
+  return FAMILY_ALIASES.get(name) ?? name;
 }
+
+/** A Map: codec names come from the publisher's stream and must not find inherited object properties. */
+const FAMILY_ALIASES: ReadonlyMap<string, string> = new Map([
+  ["avc1", "avc"], ["avc3", "avc"], ["hvc1", "hevc"], ["hev1", "hevc"], ["vp09", "vp9"], ["vp9", "vp9"], ["av01", "av1"], ["dvh1", "dv"], ["dvhe", "dv"],
+]);
 
 const AUDIO_FAMILIES = new Set(["mp4a", "opus", "vorbis", "flac", "ac-3", "ec-3", "alac", "mp3", "mp4a"]);
 

@@ -74,9 +74,34 @@ describe("StreamRegistry", () => {
     s.release("p");
     r.prune("cam");
     expect(r.get("cam")).toBe(s); // remembered while within the idle cap
-    r.open("other");
+    const other = r.open("other");
+    other.claim("q", 0);
+    other.release("q");
     r.prune("other");
     expect(r.get("cam")).toBeUndefined();
     expect(r.get("other")).toBeDefined();
+  });
+
+  test("a name only viewers asked for is unlisted, lives while watched, and never evicts a published stream", () => {
+    const r = new StreamRegistry(1000, 1);
+    const cam = r.open("cam");
+    cam.claim("p", 0);
+    cam.release("p");
+    r.prune("cam");
+    const invented = r.watch("invented");
+    invented.viewers = 1;
+    r.prune("invented");
+    expect(r.get("invented")).toBe(invented);
+    expect(r.all().map((s) => s.name)).toEqual(["cam"]);
+    invented.viewers = 0;
+    r.prune("invented");
+    expect(r.get("invented")).toBeUndefined();
+    expect(r.get("cam")).toBe(cam);
+    // Watching a published stream finds it; publishing to a watched name lists it.
+    expect(r.watch("cam")).toBe(cam);
+    const later = r.watch("later");
+    r.open("later").claim("x", 0);
+    expect(r.all().map((s) => s.name).sort()).toEqual(["cam", "later"]);
+    expect(r.get("later")).toBe(later);
   });
 });
