@@ -1,5 +1,6 @@
 import type { Server, ServerWebSocket } from "bun";
 import type { Logger } from "../log.ts";
+import { encodeServerMessage } from "../protocol/messages.ts";
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
@@ -45,7 +46,7 @@ export function topicOf(stream: string): string {
 
 function streamMessage(stream: Stream): string | undefined {
   const d = stream.describe();
-  return d ? JSON.stringify({ type: "stream", ...d }) : undefined;
+  return d ? encodeServerMessage({ type: "stream", ...d }) : undefined;
 }
 
 export interface Fanout extends StreamSink {
@@ -80,7 +81,7 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
     for (const ws of byStream.get(stream.name) ?? []) {
       if (!ws.data.lagging || (!all && ws.getBufferedAmount() > limit)) continue;
       ws.data.lagging = false;
-      if (notice) ws.send(JSON.stringify({ type: "skip", stream: stream.name }));
+      if (notice) ws.send(encodeServerMessage({ type: "skip", stream: stream.name }));
       ws.subscribe(topicOf(stream.name));
     }
   };
@@ -99,8 +100,8 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
     },
     ended(stream, error) {
       rejoin(stream, true, false);
-      if (error) publish(stream, JSON.stringify({ type: "error", stream: stream.name, reason: error.reason, message: error.message }));
-      publish(stream, JSON.stringify({ type: "ended", stream: stream.name }));
+      if (error) publish(stream, encodeServerMessage({ type: "error", stream: stream.name, reason: error.reason, message: error.message }));
+      publish(stream, encodeServerMessage({ type: "ended", stream: stream.name }));
     },
     /**
      * Must run synchronously from `open`: the `stream` message, the init segment and the GOP cache
@@ -124,7 +125,7 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
         }
         stream.stats.bytesOut += sent;
       } else {
-        ok = ws.send(JSON.stringify({ type: "waiting", stream: stream.name })) !== 0;
+        ok = ws.send(encodeServerMessage({ type: "waiting", stream: stream.name })) !== 0;
       }
       ws.data.grace = sent;
       if (ok) ws.subscribe(topicOf(stream.name));

@@ -1,5 +1,6 @@
 import type { Server, WebSocketHandler } from "bun";
 import type { Logger } from "../log.ts";
+import { decodeViewerMessage, encodeServerMessage } from "../protocol/messages.ts";
 import { type AppDeps, createApp } from "./app.ts";
 import { CLOSE_GOING_AWAY, createFanout, type Fanout, type SlowViewerPolicy, type ViewerData } from "./fanout.ts";
 
@@ -54,8 +55,9 @@ export function startHttpServer(options: HttpServerOptions, log: Logger, app: (s
       }
     },
     message(ws, message) {
-      // Viewers only send small control messages; answer pings, ignore the rest.
-      if (typeof message === "string" && message.includes('"ping"')) ws.send(JSON.stringify({ type: "pong", t: Date.now() }));
+      // Viewers only send small control messages: a ping is answered, anything else ignored.
+      const m = typeof message === "string" ? decodeViewerMessage(message) : undefined;
+      if (m?.type === "ping") ws.send(encodeServerMessage({ type: "pong", t: m.t }));
     },
     close(ws, code, reason) {
       ws.data.slot.release();

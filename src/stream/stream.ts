@@ -1,16 +1,10 @@
 import type { FragmentEvent, InitEvent } from "../container/types.ts";
+import type { StreamAnnouncement } from "../protocol/messages.ts";
 import { type CachedFragment, GopCache } from "./gop-cache.ts";
 import { StreamStats } from "./stats.ts";
 
 /** What viewers are told about a live stream (the `stream` message minus its type). */
-export interface StreamDescription {
-  stream: string;
-  mime: string;
-  format: InitEvent["format"];
-  tracks: InitEvent["tracks"];
-  width?: number;
-  height?: number;
-}
+export type StreamDescription = Omit<StreamAnnouncement, "type">;
 
 /**
  * The state of one named stream: its current init segment and type string, the GOP cache, a

@@ -5,7 +5,7 @@
  */
 
 import { Backoff } from "./backoff.ts";
-import { parseServerMessage, type ServerMessage } from "./protocol.ts";
+import { decodeServerMessage, encodeViewerMessage, type ServerMessage, type ViewerMessage } from "../../src/protocol/messages.ts";
 
 /** Why the socket closed, and what happens next. */
 export interface CloseInfo {
@@ -75,8 +75,8 @@ export class Connection {
   }
 
   /** Sends a small control message if the socket is open. */
-  send(msg: object): void {
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(msg));
+  send(msg: ViewerMessage): void {
+    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(encodeViewerMessage(msg));
   }
 
   #connect(): void {
@@ -96,7 +96,7 @@ export class Connection {
     };
     s.onmessage = (ev: MessageEvent) => {
       if (typeof ev.data === "string") {
-        const msg = parseServerMessage(ev.data);
+        const msg = decodeServerMessage(ev.data);
         if (msg) this.handlers.message(msg);
       } else if (ev.data instanceof ArrayBuffer) {
         this.handlers.binary(new Uint8Array(ev.data));

@@ -5,7 +5,7 @@
 
 import { parseWebmCluster, parseWebmInit } from "./ebml.ts";
 import { parseMp4Fragment, parseMp4Init, SAMPLE_IS_NON_SYNC } from "./isobmff.ts";
-import type { TrackDesc } from "./protocol.ts";
+import type { TrackInfo } from "../../src/container/types.ts";
 
 /** Container of a stream, as the server names it. */
 export type Format = "fmp4" | "webm";
@@ -35,11 +35,11 @@ export function sniffFormat(bytes: Uint8Array): Format {
  * Builds the inspector for a stream from its init segment. `tracks` (from the server's `stream`
  * message) fills in what the init segment does not say.
  */
-export function createInspector(format: Format, init: Uint8Array, tracks: readonly TrackDesc[]): FragmentInspector {
+export function createInspector(format: Format, init: Uint8Array, tracks: readonly TrackInfo[]): FragmentInspector {
   return format === "webm" ? webmInspector(init, tracks) : mp4Inspector(init, tracks);
 }
 
-function mp4Inspector(init: Uint8Array, described: readonly TrackDesc[]): FragmentInspector {
+function mp4Inspector(init: Uint8Array, described: readonly TrackInfo[]): FragmentInspector {
   const tracks = parseMp4Init(init);
   for (const d of described) {
     if (!tracks.has(d.id) && d.timescale) tracks.set(d.id, { id: d.id, handler: d.kind === "video" ? "vide" : "soun", timescale: d.timescale });
@@ -69,7 +69,7 @@ function mp4Inspector(init: Uint8Array, described: readonly TrackDesc[]): Fragme
   };
 }
 
-function webmInspector(init: Uint8Array, described: readonly TrackDesc[]): FragmentInspector {
+function webmInspector(init: Uint8Array, described: readonly TrackInfo[]): FragmentInspector {
   const meta = parseWebmInit(init);
   const video = meta.videoTrack ?? described.find((d) => d.kind === "video")?.id;
   const hasVideo = video !== undefined;

@@ -18,7 +18,7 @@ import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { isTypeSupported, MseSink, type SinkEvents } from "./mse-sink.ts";
 import { OpQueue, type MediaOp } from "./op-queue.ts";
-import type { StreamMessage } from "./protocol.ts";
+import type { StreamAnnouncement } from "../../src/protocol/messages.ts";
 import { ResendFilter } from "./resend-filter.ts";
 import { planRestart, type StreamShape } from "./restart-plan.ts";
 
@@ -44,7 +44,7 @@ export class Pipeline {
   recreations = 0;
   #sink: MseSink | undefined;
   #shape: StreamShape | undefined;
-  #pending: StreamMessage | undefined;
+  #pending: StreamAnnouncement | undefined;
   #init: CurrentInit | undefined;
   #inspect: FragmentInspector | undefined;
   #ignoreMedia = false;
@@ -71,7 +71,7 @@ export class Pipeline {
   }
 
   /** A `stream` message: the next binary message is its init segment. Returns false if unsupported. */
-  stream(msg: StreamMessage): boolean {
+  stream(msg: StreamAnnouncement): boolean {
     this.#pending = undefined;
     if (!isTypeSupported(msg.mime)) {
       this.#ignoreMedia = true;
@@ -131,7 +131,7 @@ export class Pipeline {
     this.#shape = this.#init = this.#inspect = this.#pending = undefined;
   }
 
-  #startStream(msg: StreamMessage, bytes: Uint8Array): void {
+  #startStream(msg: StreamAnnouncement, bytes: Uint8Array): void {
     const format = sniffFormat(bytes);
     const shape: StreamShape = { format, mime: msg.mime };
     this.#inspect = createInspector(format, bytes, msg.tracks);

@@ -9,12 +9,14 @@ import { Connection, type CloseInfo } from "./connection.ts";
 import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { Pipeline } from "./pipeline.ts";
-import type { ServerMessage } from "./protocol.ts";
+import type { ServerMessage } from "../../src/protocol/messages.ts";
 import type { PlayerState } from "./state.ts";
 import type { StatsMeter } from "./stats.ts";
 
 /** A playing stream silent for this long is treated as a dead connection. */
 const STALE_MS = 15_000;
+/** How often the round trip to the server is measured (`ping` → `pong`). */
+const PING_MS = 5000;
 
 export interface SessionParts {
   video: HTMLVideoElement;
@@ -32,6 +34,7 @@ export class Session {
   #state: PlayerState = "connecting";
   #stateSince = performance.now();
   #healthy = false;
+  #lastPing = Number.NEGATIVE_INFINITY;
 
   constructor(
     url: string,
@@ -46,7 +49,10 @@ export class Session {
       },
     });
     this.connection = new Connection(url, {
-      open: () => this.#set("connecting", "connected"),
+      open: () => {
+        this.#set("connecting", "connected");
+        this.#ping(performance.now());
+      },
       message: (msg) => this.#onMessage(msg),
       binary: (data) => {
         parts.stats.received(data.byteLength, performance.now());
@@ -66,8 +72,9 @@ export class Session {
     this.pipeline.destroy();
   }
 
-  /** Periodic check: a playing stream that went silent gets a fresh connection. */
+  /** Periodic check: a playing stream that went silent gets a fresh connection; the round trip is measured. */
   tick(now: number): void {
+    if (now - this.#lastPing >= PING_MS) this.#ping(now);
     const silentFor = now - Math.max(this.#stateSince, this.parts.stats.lastFragmentMs || 0);
     if (this.#state === "playing" && silentFor > STALE_MS) {
       this.#stateSince = now;
@@ -90,7 +97,14 @@ export class Session {
         return this.pipeline.skip();
       case "error":
         return this.#set("error", msg.message);
+      case "pong":
+        return this.parts.stats.pong(msg.t, performance.now());
     }
+  }
+
+  #ping(now: number): void {
+    this.#lastPing = now;
+    this.connection.send({ type: "ping", t: now });
   }
 
   #onClose(info: CloseInfo): void {

@@ -42,6 +42,8 @@ export interface SluiceStats {
   recreations: number;
   /** Media seconds per fragment (smoothed). */
   fragmentInterval: number;
+  /** Round trip to the server in seconds (WebSocket `ping` → `pong`, smoothed; NaN before the first). */
+  roundTrip: number;
 }
 
 /** Rolling counters: feed with `received()`, sample with `tick()` about every 250 ms or more. */
@@ -51,6 +53,8 @@ export class StatsMeter {
   lastFragmentMs = Number.NaN;
   bitrate = Number.NaN;
   fps = Number.NaN;
+  /** Smoothed round trip in ms (see `pong`). */
+  roundTripMs = Number.NaN;
   #windowBytes = 0;
   #windowStart = 0;
   #lastFrames = Number.NaN;
@@ -62,6 +66,13 @@ export class StatsMeter {
     this.bytesReceived += bytes;
     this.#windowBytes += bytes;
     this.lastFragmentMs = nowMs;
+  }
+
+  /** A `pong` echoing the `ping` sent at `sentMs` arrived at `nowMs` (both performance.now()). */
+  pong(sentMs: number, nowMs: number): void {
+    const rtt = nowMs - sentMs;
+    if (!(rtt >= 0 && rtt < 60_000)) return; // not a ping of this page: ignored
+    this.roundTripMs = Number.isNaN(this.roundTripMs) ? rtt : this.roundTripMs * 0.7 + rtt * 0.3;
   }
 
   /** Updates bitrate (1 s windows, smoothed) and frame rate. */
@@ -123,6 +134,7 @@ export function snapshotStats(video: HTMLVideoElement, meter: StatsMeter, p: Sta
     sinceLastFragment: (performance.now() - meter.lastFragmentMs) / 1000,
     fragmentsReceived: meter.fragmentsReceived,
     bytesReceived: meter.bytesReceived,
+    roundTrip: meter.roundTripMs / 1000,
   };
 }
 
@@ -139,7 +151,7 @@ export function formatStats(s: SluiceStats): string {
     `buffer     ${f(s.bufferLength)} s, rate ${f(s.playbackRate, 3)}`,
     `frames     ${s.decodedFrames} decoded, ${s.droppedFrames} dropped`,
     `fragments  ${s.fragmentsReceived} (${f(s.fragmentInterval, 3)} s each), last ${f(s.sinceLastFragment, 1)} s ago, ${s.fragmentsDropped} dropped`,
-    `reconnects ${s.reconnects}, restarts ${s.restarts}, recreated ${s.recreations}`,
+    `reconnects ${s.reconnects}, restarts ${s.restarts}, recreated ${s.recreations}, round trip ${Number.isFinite(s.roundTrip) ? `${(s.roundTrip * 1000).toFixed(0)} ms` : "–"}`,
     `jumps      ${s.jumps}, nudges ${s.nudges}`,
   ].join("\n");
 }

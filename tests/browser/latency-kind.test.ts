@@ -29,6 +29,10 @@ test("with prft the player reports e2e latency (0 < latency < 3 s); after a rest
   expect(withPrft.every((p) => p.latencyKind === "e2e")).toBe(true);
   expect(e2e).toBeGreaterThan(0);
   expect(e2e).toBeLessThan(3);
+  // The player measures its round trip to the server (ping → pong) for the stats.
+  const roundTrip = await page.evaluate(() => (document.querySelector("sluice-player") as unknown as { stats: { roundTrip: number } }).stats.roundTrip);
+  expect(roundTrip).toBeGreaterThan(0);
+  expect(roundTrip).toBeLessThan(0.5);
 
   ff.stop();
   await ff.done;

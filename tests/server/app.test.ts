@@ -66,3 +66,19 @@ describe("static files", () => {
     }
   });
 });
+
+describe("viewer control messages", () => {
+  test("a ping is answered with a pong echoing its time; anything else is ignored", async () => {
+    const viewer = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws/pinged`);
+    await viewer.until((m) => texts(m, "waiting").length === 1, 5000, "waiting");
+    viewer.ws.send('{"type":"ping","t":1234.5}');
+    await viewer.until((m) => texts(m, "pong").length === 1, 5000, "pong");
+    expect(texts(viewer.messages, "pong")[0]).toEqual({ type: "pong", t: 1234.5 });
+    // Not pings: a substring match would have answered these.
+    for (const text of ['{"type":"nope","x":"\\"ping\\""}', '"ping"', '{"type":"ping"}', "x".repeat(100)]) viewer.ws.send(text);
+    viewer.ws.send('{"type":"ping","t":2}');
+    await viewer.until((m) => texts(m, "pong").length === 2, 5000, "second pong");
+    expect(texts(viewer.messages, "pong")[1]).toEqual({ type: "pong", t: 2 });
+    viewer.close();
+  });
+});
