@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
 import type { Cluster } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
-import { IngestGate } from "./ingest/gate.ts";
-import type { ActiveSession, SessionDeps } from "./ingest/publisher-session.ts";
+import { PublisherAdmission } from "./ingest/admission.ts";
+import { startIdleWatchdog } from "./ingest/idle-watchdog.ts";
 import { listenTcpIngest, type TcpIngest } from "./ingest/tcp.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { topicOf } from "./server/fanout.ts";
-import { type HttpServer, startHttpServer } from "./server/http-server.ts";
+import { createFanout, topicOf } from "./server/fanout.ts";
+import { startHttpServer } from "./server/http-server.ts";
 import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
 import { ServerCounters } from "./stream/server-counters.ts";
@@ -25,58 +25,36 @@ export interface Sluice {
 
 const ROOT = resolve(import.meta.dir, "..");
 
-/** Wires the layers: ingest (TCP, HTTP) → publisher sessions → stream state → WebSocket fan-out. */
+/**
+ * Wires the layers, each built before what depends on it: stream state → the WebSocket fan-out (the
+ * sink every stream change goes to) → cluster mode (feeds the fan-out from the bus, wraps it to publish
+ * local streams) → publisher admission → the HTTP server and the TCP listeners.
+ */
 export async function startSluice(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Sluice> {
   const staticDir = resolve(ROOT, config.staticDir);
   const playerJs = await bundlePlayer(staticDir);
   const registry = new StreamRegistry(config.gopCacheBytes, config.idleStreamsKept);
   const counters = new ServerCounters();
-  const gate = new IngestGate(config.maxIngestPerAddress);
+  const fanout = createFanout(config, log);
   // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
   const cluster: Cluster | undefined = config.redis
     ? await (await import("./cluster/index.ts")).startCluster({ redisUrl: config.redis, leaseMs: config.clusterLeaseSeconds * 1000, registry, log })
     : undefined;
-  let sessionDeps!: SessionDeps;
-  let httpServer: HttpServer | undefined;
-  const http = startHttpServer(
-    {
-      hostname: config.httpHost, port: config.httpPort, maxViewerMessageBytes: config.maxViewerMessageBytes,
-      slowViewers: {
-        lagSeconds: config.slowViewerLagSeconds, minLagBytes: config.slowViewerMinLagBytes, hardLimitBytes: config.viewerBufferBytes,
-        totalBudgetBytes: config.viewerTotalBufferBytes,
-      },
-    },
-    log,
-    (sink) => {
-      cluster?.attach(sink, (name, text) => void httpServer?.server.publish(topicOf(name), text));
-      sessionDeps = {
-        registry, sink: cluster ? cluster.wrapSink(sink) : sink, log, counters, parser: { maxElementBytes: config.maxElementBytes },
-        maxPublishers: config.maxPublishers, takeover: config.publisherTakeover, sessions: new Map<string, ActiveSession>(),
-        cluster: cluster?.claims,
-      };
-      return {
-        registry, counters, log, staticDir, playerJs, defaultStream: config.ingestStream,
-        access: config,
-        limits: config, pageSrcOrigins: config.pageSrcOrigins,
-        ingest: { deps: sessionDeps, gate, idleSeconds: config.publisherIdleSeconds },
-        cluster: cluster?.routes,
-      };
-    },
-  );
-  httpServer = http;
+  const admission = new PublisherAdmission(config, { registry, sink: cluster ? cluster.wrapSink(fanout) : fanout, log, counters, cluster: cluster?.claims });
+  const http = startHttpServer(config, { registry, counters, log, config, staticDir, playerJs, admission, fanout, cluster: cluster?.routes });
+  cluster?.attach(fanout, (name, text) => void http.server.publish(topicOf(name), text));
+  const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];
   const feeds = [{ port: config.ingestPort, stream: config.ingestStream }, ...config.extraIngests];
   try {
     for (const { port, stream } of feeds) {
-      const listener = listenTcpIngest(
-        { hostname: config.ingestHost, port, stream, idleSeconds: config.publisherIdleSeconds, allow: config.ingestAllow },
-        sessionDeps, gate,
-      );
+      const listener = listenTcpIngest({ hostname: config.ingestHost, port, stream }, admission);
       ingests.push(listener);
       log.info("ingest-listening", { address: `${config.ingestHost}:${listener.port}`, stream });
     }
   } catch (e) {
     for (const l of ingests) l.stop();
+    stopWatchdog();
     await http.stop();
     await cluster?.stop();
     throw e;
@@ -89,8 +67,9 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     registry,
     async stop() {
       // Stop accepting publishers, end every stream (viewers get `ended`), then close viewers with 1001.
+      stopWatchdog();
       for (const l of ingests) l.stop();
-      for (const { session } of [...sessionDeps.sessions.values()]) session.close({ reason: "shutdown", message: "the server is shutting down" });
+      admission.closeAll({ reason: "shutdown", message: "the server is shutting down" });
       await http.stop();
       await cluster?.stop();
     },

@@ -1,32 +1,53 @@
-import { admitPublisher, type SessionDeps } from "./publisher-session.ts";
+import { presentedKey } from "../access/secrets.ts";
+import type { PublisherAdmission, RefusalReason } from "./admission.ts";
+
+/** The HTTP answer to each refusal. */
+const REFUSAL_STATUS: ReadonlyMap<RefusalReason, number> = new Map<RefusalReason, number>([
+  ["invalid-name", 400],
+  ["missing-key", 401],
+  ["bad-key", 403],
+  ["address-not-allowed", 403],
+  ["too-many-from-address", 503],
+  ["too-many-publishers", 503],
+  ["stream-busy", 409],
+  ["stream-busy-in-cluster", 409],
+  ["admission-buffer-full", 503],
+]);
+
+/** Who sent an HTTP ingest request. */
+export interface HttpPublisher {
+  /** Client address (behind a trusted proxy: the forwarded client) and `address:port` for logs. */
+  address: string;
+  remote: string;
+}
 
 /**
- * HTTP ingest: the request body (typically chunked, e.g. `ffmpeg -method PUT ... http://host/ingest/cam2`)
- * is one publisher, fed to the same session as TCP ingest chunk by chunk as it arrives. Resolves when
- * the body ends (204), the stream is taken (409), the bytes are bad (400) or it idles (408).
- * Access checks happen before this is called.
+ * HTTP ingest (`PUT`/`POST /ingest/:name`, typically a chunked body from `ffmpeg -method PUT`): admitted
+ * by `PublisherAdmission` with the key from `?key=` or `Authorization: Bearer`, then the body is fed to
+ * the session chunk by chunk as it arrives. While admission waits (the cluster lease) the body is simply
+ * not read. Answers 204 when the body ends, 400 for bad bytes, 401/403/409/503 for refusals, 408 when the
+ * idle watchdog closed it.
  */
-export async function ingestHttpBody(req: Request, name: string, remote: string, deps: SessionDeps, idleSeconds: number): Promise<Response> {
-  if (!req.body) return text(400, "a PUT/POST body with the stream is required");
-  const reader = req.body.getReader();
-  // In cluster mode this waits for the cluster lease; the body is not read meanwhile.
-  const session = await admitPublisher(name, remote, deps, () => void reader.cancel().catch(() => {}));
+export async function ingestHttp(req: Request, name: string, who: HttpPublisher, admission: PublisherAdmission): Promise<Response> {
+  const key = presentedKey(new URL(req.url), req.headers.get("authorization"));
+  const reader = req.body?.getReader();
+  const cancel = () => void reader?.cancel().catch(() => {});
+  const session = await admission.admit({ stream: name, address: who.address, remote: who.remote, key, keyed: true }, cancel);
   if ("refused" in session) {
-    void reader.cancel().catch(() => {});
-    return text(session.refused === "too-many-publishers" ? 503 : 409, `refused: ${session.message}`);
+    cancel();
+    const status = REFUSAL_STATUS.get(session.refused) ?? 503;
+    return text(status, status === 400 ? session.message : `refused: ${session.message}`, status === 401 ? { "www-authenticate": "Bearer" } : {});
   }
-  const idleMs = idleSeconds * 1000;
+  if (!reader) {
+    session.close({ reason: "no-body", message: "a PUT/POST body with the stream is required" });
+    return text(400, "a PUT/POST body with the stream is required");
+  }
   try {
     for (;;) {
-      const next = await readWithin(reader, idleMs);
-      if (next === "idle") {
-        session.close({ reason: "idle-timeout", message: `no data for ${idleSeconds} s` });
-        void reader.cancel().catch(() => {});
-        return text(408, `no data for ${idleSeconds} s`);
-      }
+      const next = await reader.read();
       if (next.done) break;
       if (!session.push(next.value)) {
-        void reader.cancel().catch(() => {});
+        cancel();
         return text(400, `${session.error?.reason}: ${session.error?.message}`);
       }
     }
@@ -35,27 +56,11 @@ export async function ingestHttpBody(req: Request, name: string, remote: string,
     session.close();
     return text(400, "publisher disconnected");
   }
+  if (session.error?.reason === "idle-timeout") return text(408, session.error.message);
   session.close();
   return session.error ? text(400, `${session.error.reason}: ${session.error.message}`) : new Response(null, { status: 204 });
 }
 
-/** The next chunk, or "idle" when none comes within `ms`. */
-function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>> | "idle"> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve("idle"), ms);
-    reader.read().then(
-      (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-function text(status: number, body: string): Response {
-  return new Response(`${body}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${body}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 }

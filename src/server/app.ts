@@ -2,35 +2,30 @@ import type { Server } from "bun";
 import { Hono } from "hono";
 import { readFileSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
-import { STREAM_NAME_RE } from "../config.ts";
-import type { IngestGate } from "../ingest/gate.ts";
-import { ingestHttpBody } from "../ingest/http.ts";
-import { reportRefusal, type SessionDeps } from "../ingest/publisher-session.ts";
+import { type Config, STREAM_NAME_RE } from "../config.ts";
+import type { PublisherAdmission } from "../ingest/admission.ts";
+import { ingestHttp } from "../ingest/http.ts";
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
 import { clientAddress } from "../access/client-address.ts";
-import { type AccessConfig, checkPublisher, checkViewer } from "./access.ts";
 import type { ViewerData } from "./fanout.ts";
 import { renderMetrics } from "./metrics.ts";
 import { streamJson } from "./stream-json.ts";
+import { checkViewer } from "./viewer-access.ts";
 import { type ViewerLimits, ViewerSlots } from "./viewer-slots.ts";
 
 export interface AppDeps {
   registry: StreamRegistry;
   counters: ServerCounters;
   log: Logger;
-  access: AccessConfig;
-  /** The stream `/ws` means (the one the main TCP ingest port feeds). */
-  defaultStream: string;
+  /** The config slice the routes use, under the config's own names. */
+  config: Pick<Config, "viewerSecret" | "allowedOrigins" | "trustedProxies" | "pageSrcOrigins" | "ingestStream"> & ViewerLimits;
   staticDir: string;
   /** The bundled player module served at /sluice-player.js. */
   playerJs: string;
-  limits: ViewerLimits;
-  /** Other origins the watch page's `?src=` may name (--page-src-origins). */
-  pageSrcOrigins: readonly string[];
-  /** HTTP ingest shares the publisher sessions and per-address gate of TCP ingest. */
-  ingest: { deps: SessionDeps; gate: IngestGate; idleSeconds: number };
+  /** HTTP ingest admits publishers through the same admission as every other ingest. */
+  admission: PublisherAdmission;
   /** Cluster mode only (src/cluster). */
   cluster?: ClusterRoutes;
 }
@@ -64,8 +59,8 @@ const plain = (status: number, body: string, headers: Record<string, string> = {
  */
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const { registry, counters, log, access, staticDir, playerJs } = deps;
-  const srcOrigins = escapeHtml(deps.pageSrcOrigins.join(" "));
+  const { registry, counters, log, config, staticDir, playerJs } = deps;
+  const srcOrigins = escapeHtml(config.pageSrcOrigins.join(" "));
   // Read per request, so the page can be edited while Sluice runs; the server fills in the allowed ?src= origins.
   const page = () =>
     new Response(readFileSync(join(staticDir, "index.html"), "utf8").replace('<meta name="sluice-src-origins" content="">', `<meta name="sluice-src-origins" content="${srcOrigins}">`), {
@@ -74,9 +69,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   /** The client behind the request: the peer, or with --trusted-proxies the forwarded client (port of the peer). */
   const peer = (srv: Server<ViewerData>, req: Request) => {
     const p = srv.requestIP(req) ?? { address: "?", port: 0 };
-    return { address: clientAddress(p.address, req.headers, access.trustedProxies), port: p.port };
+    return { address: clientAddress(p.address, req.headers, config.trustedProxies), port: p.port };
   };
-  const slots = new ViewerSlots(deps.limits);
+  const slots = new ViewerSlots(config);
 
   app.get("/", page);
   app.get("/watch/:name", page);
@@ -96,25 +91,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     new Response(renderMetrics(registry, counters, process.memoryUsage()), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
   );
 
-  app.on(["PUT", "POST"], "/ingest/:name", async (c) => {
-    const name = c.req.param("name");
+  app.on(["PUT", "POST"], "/ingest/:name", (c) => {
     const { address, port } = peer(c.env, c.req.raw);
-    const remote = `${address}:${port}`;
-    const refuse = (status: number, reason: string, message: string, headers?: Record<string, string>) => {
-      reportRefusal(deps.ingest.deps, name, remote, reason, message);
-      return plain(status, message, headers);
-    };
-    if (!STREAM_NAME_RE.test(name)) return refuse(400, "invalid-name", "invalid stream name: use 1-64 letters, digits, _ or -");
-    const denied = checkPublisher(new URL(c.req.url), c.req.header("authorization") ?? null, name, address, access);
-    if (denied) return refuse(denied.status, denied.reason, denied.message, denied.status === 401 ? { "www-authenticate": "Bearer" } : {});
-    if (!deps.ingest.gate.admit(address)) return refuse(503, "too-many-from-address", `${address} has too many ingest connections`);
-    try {
-      // A long-lived upload: no request timeout for it; our own idle limit applies.
-      c.env.timeout(c.req.raw, 0);
-      return await ingestHttpBody(c.req.raw, name, remote, deps.ingest.deps, deps.ingest.idleSeconds);
-    } finally {
-      deps.ingest.gate.release(address);
-    }
+    // A long-lived upload: no request timeout for it; the idle watchdog applies.
+    c.env.timeout(c.req.raw, 0);
+    return ingestHttp(c.req.raw, c.req.param("name"), { address, remote: `${address}:${port}` }, deps.admission);
   });
 
   const upgrade = async (c: { env: Server<ViewerData>; req: { raw: Request; url: string; header(n: string): string | undefined } }, name: string) => {
@@ -125,7 +106,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return plain(status, message, headers);
     };
     if (!STREAM_NAME_RE.test(name)) return refuse(400, "invalid-name", "invalid stream name: use 1-64 letters, digits, _ or -");
-    const denied = await checkViewer(new URL(c.req.url), c.req.header("origin") ?? null, name, access);
+    const denied = await checkViewer(new URL(c.req.url), c.req.header("origin") ?? null, name, config);
     if (denied) return refuse(denied.status, denied.reason, denied.message);
     // Taken synchronously, before the next await: a burst of upgrades cannot overshoot a limit.
     const slot = slots.reserve(name, address);
@@ -151,7 +132,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     slot.release();
     return plain(400, "bad WebSocket upgrade request");
   };
-  app.get("/ws", (c) => upgrade(c, deps.defaultStream));
+  app.get("/ws", (c) => upgrade(c, config.ingestStream));
   app.get("/ws/:stream", (c) => upgrade(c, c.req.param("stream")));
 
   // Other files of the player folder (e.g. styles), never outside it; any path that is not such a file is a 404.

@@ -1,4 +1,5 @@
 import type { Server, ServerWebSocket } from "bun";
+import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { encodeServerMessage } from "../protocol/messages.ts";
 import type { CachedFragment } from "../stream/gop-cache.ts";
@@ -23,16 +24,12 @@ export interface ViewerData {
 
 export type ViewerSocket = ServerWebSocket<ViewerData>;
 
-/** Slow-viewer policy (issue 4): lag threshold in seconds of the stream's bitrate, and a hard byte limit. */
-export interface SlowViewerPolicy {
-  lagSeconds: number;
-  /** Floor of the lag threshold for low-bitrate streams. */
-  minLagBytes: number;
-  /** Queued bytes past which a viewer is closed with `CLOSE_TOO_SLOW`. */
-  hardLimitBytes: number;
-  /** Queued bytes of all viewers together past which the viewers with the longest queues are closed (issue 10). */
-  totalBudgetBytes: number;
-}
+/**
+ * Slow-viewer policy (issue 4), under the config's names: a viewer queueing more than
+ * `slowViewerLagSeconds` of the stream's bitrate (at least `slowViewerMinLagBytes`) skips to the next
+ * keyframe; past `viewerBufferBytes` it is closed; all viewers together may queue `viewerTotalBufferBytes`.
+ */
+export type SlowViewerPolicy = Pick<Config, "slowViewerLagSeconds" | "slowViewerMinLagBytes" | "viewerBufferBytes" | "viewerTotalBufferBytes">;
 
 /** Close code for a viewer that fell past the hard limit (4000-4999: application codes, RFC 6455 §7.4.2). */
 export const CLOSE_TOO_SLOW = 4002;
@@ -57,6 +54,8 @@ export interface Fanout extends StreamSink {
   scan(lookup: (name: string) => Stream | undefined): void;
   /** Every viewer socket (for shutdown). */
   viewers(): Iterable<ViewerSocket>;
+  /** Gives the fan-out the server it publishes through (once, when the server is up). */
+  attach(server: Server<ViewerData>): void;
 }
 
 /**
@@ -66,15 +65,17 @@ export interface Fanout extends StreamSink {
  * threshold is unsubscribed and resubscribed just before the next keyframe fragment is published, so
  * it gets whole GOPs or skips whole GOPs, never a hole inside one.
  */
-export function createFanout(server: () => Server<ViewerData>, policy: SlowViewerPolicy, log: Logger): Fanout {
+export function createFanout(policy: SlowViewerPolicy, log: Logger): Fanout {
   const byStream = new Map<string, Set<ViewerSocket>>();
+  let server: Server<ViewerData> | undefined;
   const publish = (stream: Stream, data: string | Uint8Array) => {
-    const srv = server();
+    const srv = server;
+    if (!srv) return; // not serving yet: nobody to tell
     const topic = topicOf(stream.name);
     srv.publish(topic, data, false);
     if (typeof data !== "string") stream.stats.bytesOut += data.byteLength * srv.subscriberCount(topic);
   };
-  const threshold = (stream: Stream) => Math.max(policy.minLagBytes, (policy.lagSeconds * stream.stats.bitrate) / 8);
+  const threshold = (stream: Stream) => Math.max(policy.slowViewerMinLagBytes, (policy.slowViewerLagSeconds * stream.stats.bitrate) / 8);
   /** Resubscribes lagging viewers of `stream` (those that drained enough, or all of them). */
   const rejoin = (stream: Stream, all: boolean, notice: boolean) => {
     const limit = threshold(stream) / 2;
@@ -151,8 +152,8 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
         const lag = threshold(stream);
         for (const ws of set) {
           const queued = ws.getBufferedAmount();
-          if (queued > policy.hardLimitBytes) {
-            close(ws, stream, queued, policy.hardLimitBytes, "viewer-limit");
+          if (queued > policy.viewerBufferBytes) {
+            close(ws, stream, queued, policy.viewerBufferBytes, "viewer-limit");
             continue;
           }
           total += queued;
@@ -168,16 +169,19 @@ export function createFanout(server: () => Server<ViewerData>, policy: SlowViewe
         }
       }
       // Many never-reading viewers together must not exhaust memory: close the longest queues first.
-      if (total <= policy.totalBudgetBytes) return;
+      if (total <= policy.viewerTotalBufferBytes) return;
       queues.sort((a, b) => b.queued - a.queued);
       for (const q of queues) {
-        if (total <= policy.totalBudgetBytes) break;
-        close(q.ws, q.stream, q.queued, policy.totalBudgetBytes, "server-budget");
+        if (total <= policy.viewerTotalBufferBytes) break;
+        close(q.ws, q.stream, q.queued, policy.viewerTotalBufferBytes, "server-budget");
         total -= q.queued;
       }
     },
     *viewers() {
       for (const set of byStream.values()) yield* set;
+    },
+    attach(s) {
+      server = s;
     },
   };
 }

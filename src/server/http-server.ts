@@ -1,37 +1,29 @@
 import type { Server, WebSocketHandler } from "bun";
+import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { decodeViewerMessage, encodeServerMessage } from "../protocol/messages.ts";
 import { type AppDeps, createApp } from "./app.ts";
-import { CLOSE_GOING_AWAY, createFanout, type Fanout, type SlowViewerPolicy, type ViewerData } from "./fanout.ts";
+import { CLOSE_GOING_AWAY, type Fanout, type ViewerData } from "./fanout.ts";
 
-export interface HttpServerOptions {
-  hostname: string;
-  port: number;
-  slowViewers: SlowViewerPolicy;
-  maxViewerMessageBytes: number;
-}
+export type HttpServerOptions = Pick<Config, "httpHost" | "httpPort" | "maxViewerMessageBytes" | "viewerBufferBytes">;
 
 /** How often the slow-viewer policy looks at every viewer's queue. */
 const SCAN_INTERVAL_MS = 100;
 
 export interface HttpServer {
   server: Server<ViewerData>;
-  fanout: Fanout;
   /** Closes every viewer with 1001 and stops the server. */
   stop(): Promise<void>;
 }
 
 /**
- * `Bun.serve` with the Hono app for HTTP and Bun's native WebSocket pub/sub for viewers. `app` gets
- * the fan-out (the sink publishers feed) and returns everything the routes need.
+ * `Bun.serve` with the Hono app for HTTP and Bun's native WebSocket pub/sub for viewers, fed by
+ * `fanout` (which it attaches to the server it starts).
  */
-export function startHttpServer(options: HttpServerOptions, log: Logger, app: (sink: Fanout) => AppDeps): HttpServer {
-  let server: Server<ViewerData> | undefined;
-  const fanout = createFanout(() => server!, options.slowViewers, log);
-  const deps = app(fanout);
-  const { registry, counters } = deps;
+export function startHttpServer(options: HttpServerOptions, deps: AppDeps & { fanout: Fanout }): HttpServer {
+  const { registry, counters, log, fanout } = deps;
   const hono = createApp(deps);
-  const hard = options.slowViewers.hardLimitBytes;
+  const hard = options.viewerBufferBytes;
 
   const websocket: WebSocketHandler<ViewerData> = {
     // The slow-viewer scan closes a viewer at the hard limit with a clear code; this is only the
@@ -72,9 +64,9 @@ export function startHttpServer(options: HttpServerOptions, log: Logger, app: (s
     },
   };
 
-  server = Bun.serve<ViewerData>({
-    hostname: options.hostname,
-    port: options.port,
+  const server = Bun.serve<ViewerData>({
+    hostname: options.httpHost,
+    port: options.httpPort,
     // HTTP ingest bodies are endless streams: no size limit here, the parser caps each element.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (req, srv) => hono.fetch(req, srv),
@@ -84,14 +76,14 @@ export function startHttpServer(options: HttpServerOptions, log: Logger, app: (s
       return new Response("internal error\n", { status: 500 });
     },
   });
+  fanout.attach(server);
   const scan = setInterval(() => fanout.scan((name) => registry.get(name)), SCAN_INTERVAL_MS);
   return {
     server,
-    fanout,
     async stop() {
       clearInterval(scan);
       for (const ws of [...fanout.viewers()]) ws.close(CLOSE_GOING_AWAY, "server shutting down");
-      await server!.stop(true);
+      await server.stop(true);
     },
   };
 }
