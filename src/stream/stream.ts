@@ -1,7 +1,7 @@
 import type { FragmentEvent, InitEvent } from "../container/types.ts";
 import type { StreamAnnouncement } from "../protocol/messages.ts";
 import { type CachedFragment, GopCache } from "./gop-cache.ts";
-import { StreamStats } from "./stats.ts";
+import { StreamStats } from "./stream-stats.ts";
 
 /** What viewers are told about a live stream (the `stream` message minus its type). */
 export type StreamDescription = Omit<StreamAnnouncement, "type">;
