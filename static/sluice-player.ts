@@ -18,7 +18,7 @@ import { SluicePlayerElement } from "./player/element.ts";
 
 export { SluicePlayerElement };
 export type { PlayerState, StateChangeDetail } from "./player/state.ts";
-export type { SluiceStats } from "./player/stats.ts";
+export type { SluiceStats } from "./player/player-stats.ts";
 export type { LatencyKind, LatencySample } from "./player/latency-meter.ts";
 
 if (typeof customElements !== "undefined" && !customElements.get("sluice-player")) {

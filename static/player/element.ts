@@ -11,13 +11,13 @@
 import { autoplay } from "./autoplay.ts";
 import { AutoTarget } from "./auto-target.ts";
 import { Cadence } from "./cadence.ts";
-import { CONFIG_ATTRIBUTES, readConfig, type PlayerConfig } from "./config.ts";
+import { CONFIG_ATTRIBUTES, readConfig, type PlayerConfig } from "./player-config.ts";
 import { LatencyMeter, type LatencySample } from "./latency-meter.ts";
 import { LiveEdgeController } from "./live-edge.ts";
 import { mediaSourceClass } from "./mse-sink.ts";
 import { Session } from "./session.ts";
 import { stateText, type PlayerState, type StateChangeDetail } from "./state.ts";
-import { formatStats, snapshotStats, StatsMeter, type SluiceStats } from "./stats.ts";
+import { formatStats, snapshotStats, StatsMeter, type SluiceStats } from "./player-stats.ts";
 import { PlayerView } from "./view.ts";
 
 const TICK_MS = 250;

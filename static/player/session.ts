@@ -11,7 +11,7 @@ import type { LiveEdgeController } from "./live-edge.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { ServerMessage } from "../../src/protocol/messages.ts";
 import type { PlayerState } from "./state.ts";
-import type { StatsMeter } from "./stats.ts";
+import type { StatsMeter } from "./player-stats.ts";
 
 /** A playing stream silent for this long is treated as a dead connection. */
 const STALE_MS = 15_000;

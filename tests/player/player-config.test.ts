@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { boolAttr, CONFIG_ATTRIBUTES, readConfig, resolveSrc } from "../../static/player/config.ts";
+import { boolAttr, CONFIG_ATTRIBUTES, readConfig, resolveSrc } from "../../static/player/player-config.ts";
 
 function loc(href: string): Location {
   const u = new URL(href);
