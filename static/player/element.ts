@@ -1,7 +1,7 @@
 /**
  * `<sluice-player>`: plays a Sluice live stream from its WebSocket with Media Source Extensions.
  *
- * Attributes: `src`, `stream`, `target-latency`, `muted`, `controls`, `stats` (see config.ts).
+ * Attributes: `src`, `stream`, `target-latency`, `muted`, `controls`, `stats` (see player-config.ts).
  * Properties: `state`, `stats`, `video`, `latency`, `latencyKind`, `targetLatency`, `src`.
  * Methods: `jumpToLive()`, `reconnect()`.
  * Events: `statechange` (detail `{state, message}`), `latency` (detail `{latency, kind}`, about
