@@ -21,20 +21,28 @@
  *   stamps prft when it writes a fragment, one fragment after its first frame was encoded; checked
  *   against the arrival times on a TCP socket: arrival − prft ≈ 0–1 ms).
  *
- * Figures go to the Markdown file (machine, date, command, table); raw samples to
- * test-output/browser-bench.json. Not run by the tests.
+ * Takes about 4 minutes with the defaults (5 scenarios × ~45 s); `--joins 1 --seconds 1` is a
+ * quick check that it runs.
+ *
+ * Results: bench/browser-results.md (or `--out`, a path from the repo root) with the machine, date and
+ * command at its top, then the table; also printed to stdout. Raw samples go to
+ * test-output/browser/browser-bench.json (git-ignored). Not run by the tests. The browser launch,
+ * page instrumentation, player probes and publisher commands are the browser tests' own
+ * (tests/browser/harness.ts); Sluice runs as its own process (bench/lib/processes.ts, log in
+ * `.bench-tmp/logs/browser-sluice.log`).
  */
 
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
-import { runFfmpeg } from "../tests/helpers/ffmpeg.ts";
 import {
-  CHROMIUM, type Codec, launchBrowser, marks, median, openPlayerPage, probe, publisherArgs, sample, saveOutput, waitFor,
+  CHROMIUM, type Codec, launchBrowser, marks, median, openPlayerPage, publisherArgs, sample, saveOutput, waitFor,
 } from "../tests/browser/harness.ts";
+import { runFfmpeg } from "../tests/helpers/ffmpeg.ts";
+import { machineInfo } from "./lib/machine.ts";
+import { killAll, ROOT, startServer, stop } from "./lib/processes.ts";
+import { percentile } from "./lib/stats.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const { values: opts } = parseArgs({
   options: {
     joins: { type: "string", default: "10" },
@@ -82,46 +90,8 @@ interface LatencyResult {
   nudges: number;
 }
 
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
-
-/** Nearest-rank quantile (p50 of 10 values: the 5th; p90: the 9th). */
-function quantile(xs: number[], q: number): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-
-async function startSluice(): Promise<{ http: number; ingest: number; stop(): Promise<void> }> {
-  const http = await freePort();
-  const ingest = await freePort();
-  const proc = Bun.spawn(
-    [process.execPath, "run", "src/main.ts", "--http-host", "127.0.0.1", "--http-port", String(http), "--ingest-host", "127.0.0.1", "--ingest-port", String(ingest), "--log-level", "warn"],
-    { cwd: ROOT, stdout: "inherit", stderr: "inherit" },
-  );
-  const until = Date.now() + 15_000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${http}/healthz`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > until) throw new Error("Sluice did not start within 15 s");
-    await Bun.sleep(100);
-  }
-  return {
-    http,
-    ingest,
-    async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
-  };
-}
+/** Nearest-rank quantile of the finite values (p50 of 10 values: the 5th; p90: the 9th). */
+const quantile = (xs: number[], q: number): number => percentile(xs.filter(Number.isFinite), q);
 
 async function waitLive(http: number): Promise<void> {
   const until = Date.now() + 20_000;
@@ -174,16 +144,17 @@ async function latency(page: Page): Promise<{ result: LatencyResult; trace: unkn
   };
 }
 
-const sh = (cmd: string[]) => Bun.spawnSync(cmd).stdout.toString().trim();
+const m = machineInfo();
 const machine = {
-  nproc: cpus().length,
-  cpu: /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? cpus()[0]?.model ?? "?",
-  chromium: sh([CHROMIUM, "--version"]).split("\n")[0] ?? "?",
-  ffmpeg: sh(["ffmpeg", "-version"]).split("\n")[0]?.split(" ").slice(0, 3).join(" ") ?? "?",
-  bun: Bun.version,
+  nproc: m.nproc,
+  cpu: m.cpuModel,
+  chromium: Bun.spawnSync([CHROMIUM, "--version"]).stdout.toString().trim().split("\n")[0] ?? "?",
+  ffmpeg: m.ffmpeg,
+  bun: m.bun,
 };
 
-const sluice = await startSluice();
+const server = await startServer("sluice", [], "browser-sluice.log");
+const sluice = { http: server.httpPort, ingest: server.ingestPort };
 const browser = await launchBrowser();
 const rows: Array<{ s: Scenario; joins: JoinResult[]; lat: LatencyResult }> = [];
 const raw: Record<string, unknown> = {};
@@ -214,7 +185,8 @@ try {
   }
 } finally {
   await browser.close();
-  await sluice.stop();
+  await stop(server.proc);
+  await killAll();
 }
 
 saveOutput("browser-bench.json", JSON.stringify({ machine, raw }, null, 1));
@@ -233,7 +205,7 @@ const table = [
 const decoded = rows.map(({ s, joins }) => `${s.codec}${s.query ? " (0.3)" : ""} ${ms(quantile(joins.map((j) => j.wsToDecoded), 0.5))}`).join(", ");
 const navToWs = ms(quantile(rows.flatMap((r) => r.joins.map((j) => j.navToWs)), 0.5));
 
-const cmd = `bun run bench/browser.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
+const cmd = `${process.env.BENCH_SLUICE_MAIN ? `BENCH_SLUICE_MAIN=${process.env.BENCH_SLUICE_MAIN} ` : ""}bun run bench/browser.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
 const md = `# Browser benchmark: first frame and live latency
 
 Measured by \`bench/browser.ts\` (not by the tests): Debian's headless Chromium (playwright-core) plays
@@ -271,5 +243,5 @@ How to read it:
   fragment arrivals).
 - Publisher, relay, browser and the benchmark share ${machine.nproc} cores.
 `;
-await Bun.write(`${ROOT}${opts.out}`, md);
+await Bun.write(resolve(ROOT, opts.out), md);
 console.log(md);

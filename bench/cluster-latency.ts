@@ -1,19 +1,28 @@
-import { resolve } from "node:path";
-import { wallMs } from "./clock.ts";
-import { BUN, freePort, killAll, spawnChild, startServer } from "./processes.ts";
-import { ensureRecordings, fragmentsFor, loadPlan, mfhdSequence, TMP } from "./recording.ts";
-import { fmt, percentile, table } from "./stats.ts";
-
 /**
- * What the Redis bus adds to latency in cluster mode. Starts a loopback `redis-server` and two Sluice
- * nodes (own processes, `--redis`), connects one WebSocket viewer to each, and replays the benchmark
- * recording (720p H.264 + AAC, 4 Mbit/s, a fragment every 100 ms) at real time into node A's TCP
- * ingest (bench/publisher.ts, which stamps when each fragment's last byte was written). Every
- * fragment's arrival is stamped at both viewers (matched by mfhd sequence number); reported: p50/p99
- * of write → viewer on A, write → viewer on B, and B − A per fragment (the bus: PUBLISH, Redis, the
- * other node's subscriber, its fan-out).
- * Usage: bun bench/cluster-latency.ts [seconds=30]     (needs redis-server and ffmpeg)
+ * What the Redis bus adds to latency in cluster mode: `bun run bench/cluster-latency.ts [seconds=30]`
+ * (needs redis-server and ffmpeg).
+ *
+ * Starts a loopback `redis-server` and two Sluice nodes (own processes, `--redis`), connects one
+ * WebSocket viewer to each, and replays the benchmark recording (720p H.264 + AAC, 4 Mbit/s, a fragment
+ * every 100 ms) at real time into node A's TCP ingest (bench/child/publisher.ts, which stamps when each
+ * fragment's last byte was written). Every fragment's arrival is stamped at both viewers (matched by
+ * mfhd sequence number); reported: p50/p99/max of write → viewer on A, write → viewer on B, and B − A
+ * per fragment (the bus: PUBLISH, Redis, the other node's subscriber, its fan-out).
+ *
+ * Takes the replayed `seconds` plus a few seconds of start-up (plus ffmpeg making the recording once into
+ * `.bench-tmp/`, if `bun run bench` has not made it already).
+ *
+ * Results: a Markdown table printed to stdout, no results file (the publisher's write times go to
+ * `.bench-tmp/cluster-latency-publisher.json`, process logs to `.bench-tmp/logs/cluster-*.log`). The
+ * figures in README.md's "Cluster mode" section come from three runs of this command on the 2-core
+ * development machine.
  */
+
+import { resolve } from "node:path";
+import { wallMs } from "./lib/clock.ts";
+import { BUN, freePort, killAll, spawnChild, startServer } from "./lib/processes.ts";
+import { ensureRecordings, fragmentsFor, loadPlan, mfhdSequence, TMP } from "./lib/recording.ts";
+import { fmt, percentile, table } from "./lib/stats.ts";
 
 const seconds = Number(process.argv[2] ?? 30);
 if (!Bun.which("redis-server")) throw new Error("redis-server is not installed (apt-get install -y redis-server)");
@@ -82,7 +91,7 @@ try {
   const onB = await viewer(b.wsUrl);
   await Bun.sleep(300); // both nodes follow the stream before it starts
   const out = resolve(TMP, "cluster-latency-publisher.json");
-  const pub = spawnChild([BUN, "bench/publisher.ts", JSON.stringify({ recording: fmp4Small, port: a.ingestPort, seconds, out })], { log: "cluster-publisher.log" });
+  const pub = spawnChild([BUN, "bench/child/publisher.ts", JSON.stringify({ recording: fmp4Small, port: a.ingestPort, seconds, out })], { log: "cluster-publisher.log" });
   if ((await pub.exited) !== 0) throw new Error("publisher failed (see .bench-tmp/logs/cluster-publisher.log)");
   await Promise.race([Promise.all([onA.ended, onB.ended]), Bun.sleep(5000)]);
   const written = new Map((JSON.parse(await Bun.file(out).text()) as { written: Array<[number, number]> }).written);

@@ -1,71 +1,32 @@
-import { createParser } from "../src/container/index.ts";
-import type { Plan } from "./recording.ts";
-import { median } from "./stats.ts";
-
 /**
- * Parser throughput: a recording fed in 64 KiB chunks to a fresh fMP4 / WebM push parser, next to two
- * references over the same chunks: copying each chunk into one preallocated buffer the size of the
- * recording (one memcpy of every byte: the physical limit), and `Uint8Array.slice` of each chunk (a
- * fresh allocation + copy per chunk, as a parser emitting copies must do at least once).
- * Each repetition handles the recording `passes` times; the median over `reps` repetitions is reported.
+ * Parser throughput on its own: `bun run bench/parser-throughput.ts [--quick]`.
+ *
+ * Measures what section 4 of BENCHMARKS.md measures (bench/lib/parser.ts): each benchmark recording
+ * (720p H.264 + AAC fMP4 with ~100 ms and ~1 s fragments, VP8 + Opus WebM) fed in 64 KiB chunks to a
+ * fresh Sluice push parser, next to a plain copy and `Uint8Array.slice` of the same chunks; median of
+ * 9 repetitions (`--quick`: 3) of 5 passes each, after 3 warm-up repetitions, in this process.
+ *
+ * Takes a few seconds (plus ffmpeg making the recordings once into `.bench-tmp/`, up to a few
+ * minutes, if `bun run bench` has not made them already).
+ *
+ * Results: printed to stdout (machine, date, command, then the same table as BENCHMARKS.md's
+ * section 4); nothing is written. The committed parser figures are those in BENCHMARKS.md, from
+ * `bun run bench`.
  */
 
-export interface ParserResult {
-  recording: string;
-  format: string;
-  mb: number;
-  medianFragmentBytes: number;
-  parseMBps: number;
-  copyMBps: number;
-  sliceMBps: number;
-  parseRunsMBps: number[];
-}
+import { machineInfo } from "./lib/machine.ts";
+import { measureParser } from "./lib/parser.ts";
+import { ensureRecordings, loadPlan } from "./lib/recording.ts";
+import { renderParsers } from "./lib/report.ts";
 
-const CHUNK = 64 * 1024;
+const QUICK = process.argv.includes("--quick");
+const paths = await ensureRecordings();
+const plans = [await loadPlan(paths.fmp4Small), await loadPlan(paths.fmp4Large), await loadPlan(paths.webm)];
+const parsers = plans.map((p) => measureParser(p, QUICK ? 3 : 9));
+const m = machineInfo();
+console.log(`# Parser throughput
 
-function timed(mb: number, fn: () => void): number {
-  const t = performance.now();
-  fn();
-  return mb / ((performance.now() - t) / 1000);
-}
+Command (repo root): \`bun run bench/parser-throughput.ts${QUICK ? " --quick" : ""}\` on ${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC.
+Machine: ${m.nproc} CPUs (${m.cpuModel}), Linux ${m.kernel}; Bun ${m.bun}.
 
-export function measureParser(plan: Plan, reps = 9, passes = 5): ParserResult {
-  const chunks: Uint8Array[] = [];
-  for (let o = 0; o < plan.bytes.byteLength; o += CHUNK) chunks.push(plan.bytes.subarray(o, Math.min(o + CHUNK, plan.bytes.byteLength)));
-  const mb = (plan.bytes.byteLength * passes) / 1e6;
-  const dst = new Uint8Array(plan.bytes.byteLength);
-  let events = 0;
-  const parse = () => {
-    for (let p = 0; p < passes; p++) {
-      const parser = createParser(plan.format, { maxElementBytes: 32 * 1024 * 1024 });
-      for (const c of chunks) events += parser.push(c).length;
-      parser.end();
-    }
-  };
-  const copy = () => {
-    for (let p = 0; p < passes; p++) for (let i = 0, off = 0; i < chunks.length; off += chunks[i]!.byteLength, i++) dst.set(chunks[i]!, off);
-  };
-  let keep = 0;
-  const slice = () => {
-    for (let p = 0; p < passes; p++) for (const c of chunks) keep += c.slice().byteLength;
-  };
-  for (let w = 0; w < 3; w++) parse(), copy(), slice(); // warm-up (JIT tiers)
-  const runs = { parse: [] as number[], copy: [] as number[], slice: [] as number[] };
-  for (let r = 0; r < reps; r++) {
-    runs.parse.push(timed(mb, parse));
-    runs.copy.push(timed(mb, copy));
-    runs.slice.push(timed(mb, slice));
-  }
-  if (events !== (plan.fragments.length + 1) * passes * (reps + 3) || keep === 0) throw new Error(`parser emitted ${events} events, expected ${(plan.fragments.length + 1) * passes * (reps + 3)}`);
-  const sizes = plan.fragments.map((f) => f.length);
-  return {
-    recording: plan.path.split("/").pop()!,
-    format: plan.format,
-    mb: plan.bytes.byteLength / 1e6,
-    medianFragmentBytes: median(sizes),
-    parseMBps: median(runs.parse),
-    copyMBps: median(runs.copy),
-    sliceMBps: median(runs.slice),
-    parseRunsMBps: runs.parse,
-  };
-}
+${renderParsers(parsers)}`);

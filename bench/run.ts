@@ -1,21 +1,36 @@
-import { resolve } from "node:path";
-import { type FanoutResult, runFanout, WARMUP_S } from "./fanout.ts";
-import { runJoin } from "./join.ts";
-import { measureLoopback } from "./loopback.ts";
-import { machineInfo } from "./machine.ts";
-import { measureParser } from "./parser-throughput.ts";
-import { killAll, ROOT } from "./processes.ts";
-import { perfAvailable, perfProfile, type Profile } from "./profile.ts";
-import { bitrateMbps, ensureRecordings, fragmentsFor, loadPlan, type Plan, RECIPES, TMP } from "./recording.ts";
-import { renderReport, type Results } from "./report.ts";
-import { median } from "./stats.ts";
-
 /**
- * `bun run bench`: every benchmark, bounded, on loopback, then BENCHMARKS.md at the repo root.
+ * `bun run bench` (= `bun run bench/run.ts`): every benchmark, bounded, on loopback, then BENCHMARKS.md
+ * at the repo root.
+ *
+ * Measures: parser throughput; loopback bandwidth (the write floor); fan-out of a replayed 720p
+ * H.264 + AAC recording to 100–1000 WebSocket viewers, Sluice vs the node + ws baseline relay
+ * (bench/child/baseline-relay.mjs) alternating: server CPU per delivered GB, RSS per viewer, added
+ * latency, losses; join times with and without the GOP cache; a perf profile when the CPU target was
+ * missed.
  * Order: recordings → parser throughput → loopback bandwidth → fan-out runs (Sluice and baseline
  * alternating) → join times → a perf profile when the CPU target was missed → report.
- * `--quick` shortens every run (for trying the suite out; its numbers are not the reference).
+ *
+ * Takes about 5 minutes on a 2-core machine (plus ffmpeg making the recordings once into
+ * `.bench-tmp/`). `--quick` shortens every run (6 s of streaming instead of 20, fewer viewer counts,
+ * fewer repetitions; for trying the suite out, its numbers are not the reference) — it still rewrites
+ * BENCHMARKS.md.
+ *
+ * Results: BENCHMARKS.md (repo root; its header states the command, machine and date), raw figures in
+ * `.bench-tmp/results.json`, per-process logs in `.bench-tmp/logs/`. `BENCH_SLUICE_MAIN=<path>`
+ * benchmarks another Sluice entry point (e.g. a patched copy) under the same conditions.
  */
+
+import { resolve } from "node:path";
+import { type FanoutResult, runFanout, WARMUP_S } from "./lib/fanout.ts";
+import { runJoin } from "./lib/join.ts";
+import { measureLoopback } from "./lib/loopback.ts";
+import { machineInfo } from "./lib/machine.ts";
+import { measureParser } from "./lib/parser.ts";
+import { killAll, ROOT } from "./lib/processes.ts";
+import { perfAvailable, perfProfile, type Profile } from "./lib/profile.ts";
+import { bitrateMbps, ensureRecordings, fragmentsFor, loadPlan, type Plan, RECIPES, TMP } from "./lib/recording.ts";
+import { renderReport, type Results } from "./lib/report.ts";
+import { median } from "./lib/stats.ts";
 
 const QUICK = process.argv.includes("--quick");
 const SECONDS = QUICK ? 6 : 20;

@@ -1,7 +1,10 @@
 /**
- * Shared pieces of the real-browser tests (and of `bench/browser.ts`): Debian's Chromium driven by
- * playwright-core (never a downloaded browser), ffmpeg publisher commands for the four codec
- * combinations, a page instrumentation script, and small probes of the `<sluice-player>` element.
+ * The one support module for everything that drives a real browser, used by the browser tests
+ * (tests/browser/*.test.ts, tests/browser/suite.ts) and by the browser benchmark (`bench/browser.ts`):
+ * Debian's Chromium driven by playwright-core (never a downloaded browser), ffmpeg publisher commands
+ * for the four codec combinations, a page instrumentation script, and small probes of the
+ * `<sluice-player>` element. Browser launch and in-page measurement live here only; the benchmark
+ * keeps just its scenarios and report.
  *
  * Missing tools are a failure, never a skip: `requireTools()` throws with what to install.
  */

@@ -1,5 +1,5 @@
-import { wallMs } from "./clock.ts";
-import { fragmentsFor, loadPlan, mfhdSequence } from "./recording.ts";
+import { wallMs } from "../lib/clock.ts";
+import { fragmentsFor, loadPlan, mfhdSequence } from "../lib/recording.ts";
 
 /**
  * Client process: holds `count` WebSocket viewers, timestamps every fragment's arrival and checks
@@ -10,7 +10,7 @@ import { fragmentsFor, loadPlan, mfhdSequence } from "./recording.ts";
  *   fragment "arrives" when the byte count passes its last byte.
  * Prints `ready N` once its sockets are open and `done` when every viewer has everything (or on a
  * `stop` line on stdin, or the hard timeout); then writes its results to `out` and exits.
- * Usage: bun bench/clients.ts '<ClientConfig JSON>'
+ * Usage: bun bench/child/clients.ts '<ClientConfig JSON>'
  */
 
 export interface ClientConfig {

@@ -3,7 +3,7 @@
  * minute, for M minutes. Samples the server's RSS and open file descriptors every 10 s and checks at
  * the end that every viewer is still receiving. Writes bench/soak-results.md.
  *
- *   bun run scripts/soak.ts [--minutes 10] [--viewers 200]
+ *   bun run bench/soak.ts [--minutes 10] [--viewers 200]
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,9 +15,9 @@ const arg = (name: string, def: number) => {
 const MINUTES = arg("minutes", 10);
 const VIEWERS = arg("viewers", 200);
 const ROOT = join(import.meta.dir, "..");
-const command = `bun run scripts/soak.ts --minutes ${MINUTES} --viewers ${VIEWERS}`;
+const command = `bun run bench/soak.ts --minutes ${MINUTES} --viewers ${VIEWERS}`;
 
-const server = Bun.spawn([process.execPath, "run", join(ROOT, "src/main.ts"), "--http-host", "127.0.0.1", "--http-port", "0", "--ingest-host", "127.0.0.1", "--ingest-port", "0"], { stdout: "pipe", stderr: "inherit" });
+const server = Bun.spawn([process.execPath, "run", join(ROOT, "src/main.ts"), "--http-host", "127.0.0.1", "--http-port", "0", "--ingest-host", "127.0.0.1", "--ingest-port", "0", "--max-viewers-per-address", "100000"], { stdout: "pipe", stderr: "inherit" });
 let log = "";
 void (async () => {
   const dec = new TextDecoder();

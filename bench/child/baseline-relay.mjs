@@ -4,14 +4,14 @@
 // It reads the publisher's raw TCP stream with `net` and sends every received chunk, as is, to
 // every WebSocket client with the `ws` library: no container parsing, no init segment or GOP
 // cache for late joiners, no per-viewer backpressure limit.
-// Usage: node bench/baseline/relay.mjs <httpPort> <ingestPort>   (both on 127.0.0.1)
+// Usage: node bench/child/baseline-relay.mjs <httpPort> <ingestPort>   (both on 127.0.0.1)
 // ============================================================================================
 import net from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 
 const [httpPort, ingestPort] = process.argv.slice(2).map(Number);
 if (!httpPort || !ingestPort) {
-  console.error("usage: node bench/baseline/relay.mjs <httpPort> <ingestPort>");
+  console.error("usage: node bench/child/baseline-relay.mjs <httpPort> <ingestPort>");
   process.exit(2);
 }
 

@@ -1,10 +1,10 @@
-import { wallMs } from "./clock.ts";
-import { fragmentsFor, loadPlan } from "./recording.ts";
+import { wallMs } from "../lib/clock.ts";
+import { fragmentsFor, loadPlan } from "../lib/recording.ts";
 
 /**
  * Publisher process: replays a recording to a TCP ingest port at real time, paced by the fragments'
  * decode times, and records the wall time at which each fragment's last byte was handed to the kernel.
- * Usage: bun bench/publisher.ts '{"recording":…,"port":…,"seconds":…,"out":…}'
+ * Usage: bun bench/child/publisher.ts '{"recording":…,"port":…,"seconds":…,"out":…}'
  * Writes {"start", "written": [[seq, ms], …]} to `out`.
  */
 

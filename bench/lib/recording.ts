@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { resolve } from "node:path";
-import { createParser, type ContainerFormat } from "../src/container/index.ts";
+import { createParser, type ContainerFormat } from "../../src/container/index.ts";
 
 /**
  * The recordings the benchmarks replay, made with ffmpeg at bench time into the git-ignored
@@ -9,7 +9,7 @@ import { createParser, type ContainerFormat } from "../src/container/index.ts";
  * orchestrator all derive the same plan from the same file.
  */
 
-export const TMP = resolve(import.meta.dir, "..", ".bench-tmp");
+export const TMP = resolve(import.meta.dir, "../..", ".bench-tmp");
 
 export interface PlannedFragment {
   /** fMP4 mfhd sequence_number (WebM: 1-based index). */

@@ -9,7 +9,7 @@ import { TMP } from "./recording.ts";
  * and on SIGINT/SIGTERM), and the servers' CPU time and RSS are read from /proc.
  */
 
-export const ROOT = resolve(import.meta.dir, "..");
+export const ROOT = resolve(import.meta.dir, "../..");
 export const BUN = process.execPath;
 export const LOGS = resolve(TMP, "logs");
 /** Raise the soft descriptor limit (1000 viewers need > 1024 fds) before exec'ing the real command. */
@@ -92,13 +92,16 @@ export interface ServerUnderTest {
 }
 
 /** Starts Sluice (`bun run src/main.ts`) or the baseline relay as its own process and waits until it answers HTTP. */
+/** Every bench viewer comes from 127.0.0.1: lift the per-address and total-queue limits that a real deployment keeps. */
+const BENCH_LIMITS = ["--max-viewers-per-address", "1000000", "--viewer-total-buffer-bytes", "64GiB"];
+
 export async function startServer(kind: "sluice" | "baseline", extraArgs: string[], log: string): Promise<ServerUnderTest> {
   const httpPort = freePort();
   const ingestPort = freePort();
   const cmd =
     kind === "sluice"
-      ? [BUN, "run", SLUICE_MAIN, "--http-host", "127.0.0.1", "--http-port", String(httpPort), "--ingest-host", "127.0.0.1", "--ingest-port", String(ingestPort), "--log-level", "warn", ...extraArgs]
-      : ["node", "bench/baseline/relay.mjs", String(httpPort), String(ingestPort)];
+      ? [BUN, "run", SLUICE_MAIN, "--http-host", "127.0.0.1", "--http-port", String(httpPort), "--ingest-host", "127.0.0.1", "--ingest-port", String(ingestPort), "--log-level", "warn", ...BENCH_LIMITS, ...extraArgs]
+      : ["node", "bench/child/baseline-relay.mjs", String(httpPort), String(ingestPort)];
   const proc = spawnChild(cmd, { log });
   const deadline = Date.now() + 20_000;
   for (;;) {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
-import type { ClientConfig, ClientResult } from "./clients.ts";
+import type { ClientConfig, ClientResult } from "../child/clients.ts";
 import { BUN, cpuSeconds, lineReader, machineJiffies, rssKiB, spawnChild, startServer, stop } from "./processes.ts";
-import type { PublisherConfig } from "./publisher.ts";
+import type { PublisherConfig } from "../child/publisher.ts";
 import { fragmentsFor, type Plan, TMP } from "./recording.ts";
 import { median, percentile } from "./stats.ts";
 
@@ -74,7 +74,7 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     split(o.viewers, o.clientProcs).forEach((count, i) => {
       const out = resolve(TMP, `${tag}-clients${i}.json`);
       const cfg: ClientConfig = { url: server.wsUrl, count, mode: o.server, recording: plan.path, seconds: o.seconds, out, hardTimeoutMs: (o.seconds + 120) * 1000 };
-      const proc = spawnChild([BUN, "bench/clients.ts", JSON.stringify(cfg)], { stdin: "pipe", stdout: "pipe", log: `${tag}-clients${i}.log` });
+      const proc = spawnChild([BUN, "bench/child/clients.ts", JSON.stringify(cfg)], { stdin: "pipe", stdout: "pipe", log: `${tag}-clients${i}.log` });
       clients.push({ proc, lines: lineReader(proc), out });
     });
     const ready = await Promise.all(clients.map((c) => c.lines.next((l) => l.startsWith("ready"), 90_000, "clients ready")));
@@ -91,7 +91,7 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     const m0 = machineJiffies();
     const pubOut = resolve(TMP, `${tag}-publisher.json`);
     const pcfg: PublisherConfig = { recording: plan.path, port: server.ingestPort, seconds: o.seconds, out: pubOut };
-    publisher = spawnChild([BUN, "bench/publisher.ts", JSON.stringify(pcfg)], { log: `${tag}-publisher.log` });
+    publisher = spawnChild([BUN, "bench/child/publisher.ts", JSON.stringify(pcfg)], { log: `${tag}-publisher.log` });
     const profiling = o.onStreaming ? Bun.sleep(2000).then(() => o.onStreaming!(server.pid)) : undefined;
     const streaming: number[] = [];
     const deadline = Date.now() + (o.seconds + 30) * 1000;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { wallMs } from "./clock.ts";
 import { BUN, spawnChild, startServer, stop } from "./processes.ts";
-import type { PublisherConfig } from "./publisher.ts";
+import type { PublisherConfig } from "../child/publisher.ts";
 import { mfhdSequence, type Plan, TMP } from "./recording.ts";
 import { percentile } from "./stats.ts";
 
@@ -53,7 +53,7 @@ export async function runJoin(plan: Plan, cache: boolean, joins = 100, spacingMs
   const server = await startServer("sluice", cache ? [] : ["--gop-cache-bytes", "0"], `${tag}-server.log`);
   const seconds = Math.ceil((2500 + joins * spacingMs + 5000) / 1000);
   const pcfg: PublisherConfig = { recording: plan.path, port: server.ingestPort, seconds, out: resolve(TMP, `${tag}-publisher.json`) };
-  const publisher = spawnChild([BUN, "bench/publisher.ts", JSON.stringify(pcfg)], { log: `${tag}-publisher.log` });
+  const publisher = spawnChild([BUN, "bench/child/publisher.ts", JSON.stringify(pcfg)], { log: `${tag}-publisher.log` });
   try {
     await Bun.sleep(2500);
     const keyframes = new Set(plan.fragments.filter((f) => f.keyframe).map((f) => f.seq));

@@ -1,7 +1,7 @@
 import type { FanoutResult } from "./fanout.ts";
 import type { JoinResult } from "./join.ts";
 import type { MachineInfo } from "./machine.ts";
-import type { ParserResult } from "./parser-throughput.ts";
+import type { ParserResult } from "./parser.ts";
 import type { Profile } from "./profile.ts";
 import { fmt, ratio, table } from "./stats.ts";
 
@@ -80,7 +80,7 @@ ${table(
     R.recordings.map((r) => [r.variant, `\`${r.file}\``, `${fmt(r.mbps, 2)} Mbit/s`, String(r.fragments), `${fmt(r.medianFragmentBytes / 1000, 0)} KB`]),
   )}
 
-Viewers are spread over ${R.clientProcs} Bun client processes. Sluice runs as \`bun run src/main.ts\`, the baseline as \`node bench/baseline/relay.mjs\` (node + \`net\` + \`ws\`, every TCP chunk sent as is to every client); each is its own process, so CPU (utime+stime from /proc/<pid>/stat, over the streaming window) and RSS (VmRSS) are the server's alone. RSS per viewer = (RSS with N viewers − RSS with none) ÷ N, idle (connected, no stream) and while streaming (median of samples); at 100 viewers it is dominated by fixed costs (heap growth, fragment copies, the GOP cache), so read it at 1000. "idle CPU" = server CPU with the N viewers connected and no stream (timers, pings), in % of one core. "machine busy" = all CPUs, all processes, during streaming. "lost" counts fragments a viewer never received plus messages whose bytes/order differ from the recording (Sluice: mfhd sequence numbers consecutive and bytes equal; baseline: byte stream equal to the recording).
+Viewers are spread over ${R.clientProcs} Bun client processes. Sluice runs as \`bun run src/main.ts\`, the baseline as \`node bench/child/baseline-relay.mjs\` (node + \`net\` + \`ws\`, every TCP chunk sent as is to every client); each is its own process, so CPU (utime+stime from /proc/<pid>/stat, over the streaming window) and RSS (VmRSS) are the server's alone. RSS per viewer = (RSS with N viewers − RSS with none) ÷ N, idle (connected, no stream) and while streaming (median of samples); at 100 viewers it is dominated by fixed costs (heap growth, fragment copies, the GOP cache), so read it at 1000. "idle CPU" = server CPU with the N viewers connected and no stream (timers, pings), in % of one core. "machine busy" = all CPUs, all processes, during streaming. "lost" counts fragments a viewer never received plus messages whose bytes/order differ from the recording (Sluice: mfhd sequence numbers consecutive and bytes equal; baseline: byte stream equal to the recording).
 
 ${table(
     ["fragments", "viewers", "server", "delivered MB/s", "server CPU s (user + sys)", "CPU s per delivered GB", "idle CPU", "RSS/viewer idle KiB", "RSS/viewer streaming KiB", "lost", "machine busy"],
@@ -129,14 +129,7 @@ ${table(
   )}`);
 
   // ---- 4. parsers
-  out.push(`## 4. Parser throughput
-
-Each recording fed in 64 KiB chunks to a fresh push parser (\`createParser(format)\` from \`src/container\`), in this (Bun) process; references over the same chunks: one copy of every byte into a preallocated buffer the size of the recording (memcpy, the physical limit) and \`Uint8Array.slice\` of each chunk (allocation + copy). Median of ${R.parsers[0]?.parseRunsMBps.length ?? 0} repetitions of 5 passes each, after 3 warm-up repetitions.
-
-${table(
-    ["recording", "format", "median fragment", "parser MB/s", "copy MB/s", "slice MB/s", "parser ÷ copy", "parser runs MB/s (min – max)"],
-    R.parsers.map((p) => [`\`${p.recording}\``, p.format, `${fmt(p.medianFragmentBytes / 1000, 0)} KB`, fmt(p.parseMBps, 0), fmt(p.copyMBps, 0), fmt(p.sliceMBps, 0), ratio(p.parseMBps, p.copyMBps), `${fmt(Math.min(...p.parseRunsMBps), 0)} – ${fmt(Math.max(...p.parseRunsMBps), 0)}`]),
-  )}`);
+  out.push(`## 4. Parser throughput\n\n${renderParsers(R.parsers)}`);
 
   // ---- profile
   if (R.profile) {
@@ -160,6 +153,16 @@ ${part("Baseline (node + ws)", P.baseline)}`);
 - Raw results: \`.bench-tmp/results.json\`; per-process logs: \`.bench-tmp/logs/\`. To compare a patched Sluice under the same conditions, point \`BENCH_SLUICE_MAIN\` at its \`main.ts\` (the command line above then shows it).
 `);
   return out.join("\n\n");
+}
+
+/** Section 4 of BENCHMARKS.md without its heading (also printed by `bun run bench/parser-throughput.ts`). */
+export function renderParsers(parsers: ParserResult[]): string {
+  return `Each recording fed in 64 KiB chunks to a fresh push parser (\`createParser(format)\` from \`src/container\`), in this (Bun) process; references over the same chunks: one copy of every byte into a preallocated buffer the size of the recording (memcpy, the physical limit) and \`Uint8Array.slice\` of each chunk (allocation + copy). Median of ${parsers[0]?.parseRunsMBps.length ?? 0} repetitions of 5 passes each, after 3 warm-up repetitions.
+
+${table(
+    ["recording", "format", "median fragment", "parser MB/s", "copy MB/s", "slice MB/s", "parser ÷ copy", "parser runs MB/s (min – max)"],
+    parsers.map((p) => [`\`${p.recording}\``, p.format, `${fmt(p.medianFragmentBytes / 1000, 0)} KB`, fmt(p.parseMBps, 0), fmt(p.copyMBps, 0), fmt(p.sliceMBps, 0), ratio(p.parseMBps, p.copyMBps), `${fmt(Math.min(...p.parseRunsMBps), 0)} – ${fmt(Math.max(...p.parseRunsMBps), 0)}`]),
+  )}`;
 }
 
 function tradeOff(R: Results): string {

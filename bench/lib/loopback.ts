@@ -6,7 +6,7 @@ import { median } from "./stats.ts";
  * Loopback bandwidth of this machine: a Bun sender (this process) blasts `bytes` over one TCP
  * connection to a Bun receiver process, which prints the wall time of the last byte. This sets the
  * write floor: a fragment of S bytes cannot reach N viewers faster than S × N ÷ bandwidth.
- * As a child: `bun bench/loopback.ts <bytes>` is the receiver.
+ * The receiver is the child program bench/child/loopback-receiver.ts.
  */
 
 const CHUNK = 1 << 20;
@@ -14,7 +14,7 @@ const CHUNK = 1 << 20;
 export async function measureLoopback(bytes = 1 << 30, reps = 3): Promise<{ bytesPerMs: number; runsGBps: number[] }> {
   const runs: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const recv = spawnChild([BUN, "bench/loopback.ts", String(bytes)], { stdout: "pipe", log: "loopback.log" });
+    const recv = spawnChild([BUN, "bench/child/loopback-receiver.ts", String(bytes)], { stdout: "pipe", log: "loopback.log" });
     try {
       const lines = lineReader(recv);
       const port = Number((await lines.next((l) => l.startsWith("port"), 10_000, "loopback receiver")).split(" ")[1]);
@@ -35,24 +35,4 @@ export async function measureLoopback(bytes = 1 << 30, reps = 3): Promise<{ byte
     }
   }
   return { bytesPerMs: median(runs) * 1e6, runsGBps: runs };
-}
-
-if (import.meta.main) {
-  const target = Number(process.argv[2]);
-  let got = 0;
-  const server = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      data(_s, d) {
-        got += d.byteLength;
-        if (got >= target) {
-          console.log(`done ${wallMs()}`);
-          process.exit(0);
-        }
-      },
-    },
-  });
-  console.log(`port ${server.port}`);
-  setTimeout(() => process.exit(1), 60_000);
 }
