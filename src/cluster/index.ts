@@ -6,6 +6,7 @@ import type { StreamRegistry } from "../stream/registry.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import { createBusOut } from "./bus-out.ts";
 import { createFollower, type Follower } from "./follower.ts";
+import { createGuard } from "./guard.ts";
 import { createLeases } from "./leases.ts";
 import { connectRedis } from "./redis-link.ts";
 import { createStreamsView } from "./streams-view.ts";
@@ -20,6 +21,11 @@ import { createStreamsView } from "./streams-view.ts";
  * - `routes` → `AppDeps.cluster`: follow before a viewer joins, cluster-wide `/api/streams`, `/healthz`.
  * One timer, every third of the lease, renews this node's leases and refreshes their keys; the
  * follower checks the leases of the streams it follows every quarter of the lease.
+ *
+ * Robustness: what comes from Redis is validated before use (wire.ts, streams-view.ts), and every
+ * Redis event handler, timer body and bus-side sink call runs inside a guard (guard.ts), so neither a
+ * malformed message nor an unexpected exception can end the process. `/healthz` shows the counts:
+ * `busRejected` (malformed messages and init keys dropped), `followEvicted`, `errors` (contained).
  */
 export interface Cluster {
   nodeId: string;
@@ -36,14 +42,17 @@ export interface ClusterOptions {
   leaseMs: number;
   registry: StreamRegistry;
   log: Logger;
+  /** Most streams followed at once (follower.ts `MAX_FOLLOWED` unless given; tests lower it). */
+  maxFollowed?: number;
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const { registry, log, leaseMs } = o;
   const nodeId = `${hostname().replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 40) || "node"}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0")}`;
+  const guard = createGuard(log, nodeId);
   const link = await connectRedis(o.redisUrl, nodeId, log);
   const leases = createLeases(link, nodeId, leaseMs, log);
-  const bus = createBusOut(link, nodeId, leases, leaseMs, log);
+  const bus = createBusOut(link, nodeId, leases, leaseMs, log, guard);
   let follower: Follower | undefined;
   const view = createStreamsView(link, registry, nodeId, (name) => follower?.sourceOf(name));
 
@@ -67,12 +76,12 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       checking = false;
     }
   };
-  const renewTimer = setInterval(() => void renew(), leaseMs / 3);
-  const checkTimer = setInterval(() => void check(), leaseMs / 4);
+  const renewTimer = setInterval(() => void guard.settle("lease-renewal", undefined, renew), leaseMs / 3);
+  const checkTimer = setInterval(() => void guard.settle("follow-check", undefined, check), leaseMs / 4);
   // Redis is back: re-assert leases and init keys at once, resubscribe and resync followed streams.
   link.onUp(() => {
-    void renew();
-    follower?.resubscribe();
+    void guard.settle("lease-renewal", undefined, renew);
+    guard.run("resubscribe", undefined, () => follower?.resubscribe());
   });
   log.info("cluster-joined", { node: nodeId, leaseSeconds: leaseMs / 1000, redis: link.up ? "up" : "down" });
 
@@ -82,7 +91,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       async acquire(name) {
         const r = await leases.acquire(name);
         if (!r.ok) return { refused: "stream-busy-in-cluster", message: `stream "${name}" is published on node ${r.owner}` };
-        follower?.yieldToLocal(name);
+        guard.run("yield-to-local", name, () => follower?.yieldToLocal(name));
         let released = false;
         const lease: ClusterLease = {
           release() {
@@ -96,13 +105,18 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     },
     wrapSink: (sink) => bus.wrap(sink),
     attach(fanout, notify) {
-      follower = createFollower({ link, nodeId, registry, sink: fanout, notify, log, leaseMs });
+      follower = createFollower({ link, nodeId, registry, sink: fanout, notify, log, guard, leaseMs, maxFollowed: o.maxFollowed });
     },
     routes: {
       beforeViewer: (name) => follower?.follow(name) ?? Promise.resolve(),
       streams: () => view.list(),
       stream: (name) => view.one(name),
-      health: () => ({ cluster: { node: nodeId, redis: link.up ? "up" : "down", followed: follower?.followed ?? 0, busPublished: bus.published, busFailures: bus.failures } }),
+      health: () => ({
+        cluster: {
+          node: nodeId, redis: link.up ? "up" : "down", followed: follower?.followed ?? 0, followEvicted: follower?.evicted ?? 0,
+          busPublished: bus.published, busFailures: bus.failures, busRejected: follower?.rejected ?? 0, errors: guard.errors,
+        },
+      }),
     },
     async stop() {
       clearInterval(renewTimer);

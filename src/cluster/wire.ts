@@ -1,4 +1,5 @@
 import type { InitEvent } from "../container/types.ts";
+import { isNodeId, isNodeIdBytes, validEnded, validStreamInfo } from "./wire-fields.ts";
 
 /**
  * The cluster bus format: one binary message per stream event on the Redis channel `sluice:s:<name>`,
@@ -11,7 +12,7 @@ import type { InitEvent } from "../container/types.ts";
  * | 0 | 1 | version (1) |
  * | 1 | 1 | type: 1 = stream, 2 = fragment, 3 = ended |
  * | 2 | 1 | flags: bit 0 = keyframe (fragments) |
- * | 3 | 1 | length N of the node id (1-255 bytes of ASCII) |
+ * | 3 | 1 | length N of the node id (1-255 bytes of printable ASCII, no space) |
  * | 4 | 4 | bus sequence: per stream and publishing node, +1 for every message the node means to send |
  * | 8 | 4 | init sequence: the bus sequence of the `stream` message whose init segment applies |
  * | 12 | 8 | fragment decode time (float64, ticks of `timescale`; 0 otherwise) |
@@ -20,10 +21,21 @@ import type { InitEvent } from "../container/types.ts";
  *
  * Payloads: stream = u32 length + JSON `{format, mime, tracks}` + the init segment; fragment = its bytes
  * exactly as the publisher sent them; ended = JSON `{error?: {reason, message}}`.
+ *
+ * A message is well-formed only when every field is (anything else decodes to undefined, never throws):
+ * version 1; a known type; flags 0 but the keyframe bit of a fragment; a valid node id; a `stream`
+ * message's init sequence equal to its sequence, its JSON at most `MAX_INFO_JSON` bytes and valid per
+ * wire-fields.ts (format, MIME type, every field of every track), its init segment not empty; a
+ * fragment's decode time finite and >= 0, its timescale > 0, its bytes not empty; decode time and
+ * timescale 0 in other messages; an `ended` JSON object of at most `MAX_ENDED_JSON` bytes whose
+ * `error`, when present, has a string `reason` and `message`.
  */
 
 export const WIRE_VERSION = 1;
 const HEADER = 24;
+/** Largest JSON of a `stream` message and of an `ended` message. */
+export const MAX_INFO_JSON = 64 * 1024;
+export const MAX_ENDED_JSON = 4 * 1024;
 
 export type StreamInfo = Pick<InitEvent, "format" | "mime" | "tracks">;
 
@@ -60,8 +72,8 @@ export const nameOfInfoKey = (key: string): string => key.slice("sluice:info:".l
 
 /** Encodes one message (one copy of the payload). */
 export function encodeMessage(m: BusMessage): Uint8Array {
+  if (!isNodeId(m.node)) throw new RangeError(`node id must be 1-255 characters of printable ASCII, got ${JSON.stringify(String(m.node).slice(0, 300))}`);
   const node = enc.encode(m.node);
-  if (node.byteLength < 1 || node.byteLength > 255) throw new RangeError(`node id must be 1-255 bytes, got ${node.byteLength}`);
   let payload: Uint8Array[];
   if (m.type === "stream") {
     const json = enc.encode(JSON.stringify({ format: m.info.format, mime: m.info.mime, tracks: m.info.tracks }));
@@ -90,38 +102,67 @@ export function encodeMessage(m: BusMessage): Uint8Array {
   return out;
 }
 
+/** A decoded message, or why the bytes are not one (a short kebab-case reason, for logs). */
+export type ReadResult = { ok: true; message: BusMessage } | { ok: false; reason: string };
+
 /**
- * Decodes one message; undefined when it is not a well-formed message of this version. Payload
- * bytes are views into `b` (copy them to keep them beyond the caller's buffer).
+ * Decodes and validates one message (see the module comment for the rules). Payload bytes are views
+ * into `b` (copy them to keep them beyond the caller's buffer). Never throws.
  */
-export function decodeMessage(b: Uint8Array): BusMessage | undefined {
-  if (b.byteLength < HEADER + 1) return undefined;
+export function readMessage(b: Uint8Array): ReadResult {
+  const bad = (reason: string): ReadResult => ({ ok: false, reason });
+  if (b.byteLength < HEADER + 1) return bad("too-short");
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (v.getUint8(0) !== WIRE_VERSION) return undefined;
+  if (v.getUint8(0) !== WIRE_VERSION) return bad("unknown-version");
   const code = v.getUint8(1);
+  const flags = v.getUint8(2);
   const nodeLen = v.getUint8(3);
   const body = HEADER + nodeLen;
-  if (nodeLen === 0 || body > b.byteLength) return undefined;
-  const common: Common = { node: dec.decode(b.subarray(HEADER, body)), seq: v.getUint32(4), initSeq: v.getUint32(8) };
-  try {
-    if (code === 1) {
-      if (body + 4 > b.byteLength) return undefined;
-      const jsonLen = v.getUint32(body);
-      if (body + 4 + jsonLen > b.byteLength) return undefined;
-      const info = JSON.parse(dec.decode(b.subarray(body + 4, body + 4 + jsonLen))) as StreamInfo;
-      if (typeof info.mime !== "string" || (info.format !== "fmp4" && info.format !== "webm") || !Array.isArray(info.tracks)) return undefined;
-      return { ...common, type: "stream", info: { format: info.format, mime: info.mime, tracks: info.tracks }, init: b.subarray(body + 4 + jsonLen) };
-    }
-    if (code === 2) {
-      return { ...common, type: "fragment", keyframe: (v.getUint8(2) & 1) === 1, decodeTime: v.getFloat64(12), timescale: v.getUint32(20), bytes: b.subarray(body) };
-    }
-    if (code === 3) {
-      const j = JSON.parse(dec.decode(b.subarray(body))) as { error?: { reason?: unknown; message?: unknown } };
-      const e = j.error;
-      return e && typeof e.reason === "string" && typeof e.message === "string" ? { ...common, type: "ended", error: { reason: e.reason, message: e.message } } : { ...common, type: "ended" };
-    }
-  } catch {
-    return undefined; // bad JSON
+  if (body > b.byteLength) return bad("too-short");
+  const nodeBytes = b.subarray(HEADER, body);
+  if (!isNodeIdBytes(nodeBytes)) return bad("bad-node-id");
+  const common: Common = { node: dec.decode(nodeBytes), seq: v.getUint32(4), initSeq: v.getUint32(8) };
+  const decodeTime = v.getFloat64(12);
+  const timescale = v.getUint32(20);
+  if (code === 2) {
+    if ((flags & ~1) !== 0) return bad("bad-flags");
+    if (!Number.isFinite(decodeTime) || decodeTime < 0) return bad("bad-decode-time");
+    if (timescale === 0) return bad("bad-timescale");
+    if (body === b.byteLength) return bad("empty-fragment");
+    return { ok: true, message: { ...common, type: "fragment", keyframe: (flags & 1) === 1, decodeTime, timescale, bytes: b.subarray(body) } };
   }
-  return undefined;
+  if (code !== 1 && code !== 3) return bad("unknown-type");
+  if (flags !== 0) return bad("bad-flags");
+  if (decodeTime !== 0 || timescale !== 0) return bad("bad-header");
+  if (code === 1) {
+    if (common.initSeq !== common.seq) return bad("bad-init-seq");
+    if (body + 4 > b.byteLength) return bad("too-short");
+    const jsonLen = v.getUint32(body);
+    if (jsonLen > MAX_INFO_JSON) return bad("info-too-large");
+    const initAt = body + 4 + jsonLen;
+    if (initAt > b.byteLength) return bad("too-short");
+    if (initAt === b.byteLength) return bad("empty-init");
+    const info = validStreamInfo(parseJson(b.subarray(body + 4, initAt)));
+    if (!info) return bad("bad-stream-info");
+    return { ok: true, message: { ...common, type: "stream", info, init: b.subarray(initAt) } };
+  }
+  if (b.byteLength - body > MAX_ENDED_JSON) return bad("ended-too-large");
+  const ended = validEnded(parseJson(b.subarray(body)));
+  if (!ended) return bad("bad-ended");
+  return { ok: true, message: ended.error ? { ...common, type: "ended", error: ended.error } : { ...common, type: "ended" } };
+}
+
+/** Decodes one message; undefined when it is not a well-formed message of this version (see `readMessage`). */
+export function decodeMessage(b: Uint8Array): BusMessage | undefined {
+  const r = readMessage(b);
+  return r.ok ? r.message : undefined;
+}
+
+/** JSON text (UTF-8, invalid bytes replaced) to a value; undefined when it is not JSON. */
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(dec.decode(bytes));
+  } catch {
+    return undefined;
+  }
 }
