@@ -5,7 +5,7 @@ import { PublisherAdmission } from "./ingest/admission.ts";
 import { startIdleWatchdog } from "./ingest/idle-watchdog.ts";
 import { listenTcpIngest, type TcpIngest } from "./ingest/tcp.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { createFanout, topicOf } from "./server/fanout.ts";
+import { createFanout } from "./server/fanout.ts";
 import { startHttpServer } from "./server/http-server.ts";
 import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
@@ -38,11 +38,11 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const fanout = createFanout(config, log);
   // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
   const cluster: Cluster | undefined = config.redis
-    ? await (await import("./cluster/index.ts")).startCluster({ redisUrl: config.redis, leaseMs: config.clusterLeaseSeconds * 1000, registry, log })
+    ? await (await import("./cluster/index.ts")).startCluster({ redis: config.redis, clusterLeaseSeconds: config.clusterLeaseSeconds, registry, log })
     : undefined;
   const admission = new PublisherAdmission(config, { registry, sink: cluster ? cluster.wrapSink(fanout) : fanout, log, counters, cluster: cluster?.claims });
   const http = startHttpServer(config, { registry, counters, log, config, staticDir, playerJs, admission, fanout, cluster: cluster?.routes });
-  cluster?.attach(fanout, (name, text) => void http.server.publish(topicOf(name), text));
+  cluster?.attach(fanout);
   const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];
   const feeds = [{ port: config.ingestPort, stream: config.ingestStream }, ...config.extraIngests];

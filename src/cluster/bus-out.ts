@@ -149,6 +149,9 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
         inner.fragment(stream, f);
         guard.run("bus-out", stream.name, () => fragment(stream, f));
       },
+      skipped(stream) {
+        inner.skipped(stream);
+      },
       ended(stream, error) {
         inner.ended(stream, error);
         guard.run("bus-out", stream.name, () => {

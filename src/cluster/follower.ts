@@ -55,8 +55,6 @@ export interface FollowerDeps {
   registry: StreamRegistry;
   /** The fan-out (not the bus sink: what arrives from the bus is not published again). */
   sink: StreamSink;
-  /** Sends a text message to every viewer of a stream (the `skip` notice). */
-  notify(name: string, text: string): void;
   log: Logger;
   guard: Guard;
   leaseMs: number;
@@ -177,7 +175,7 @@ export function createFollower(d: FollowerDeps): Follower {
     if (!stream || stream.publisher !== f.claim) return;
     if (verdict === "skip-then-deliver") {
       log.info("cluster-resync", { stream: name, node: m.node, seq: m.seq });
-      d.notify(name, JSON.stringify({ type: "skip", stream: name }));
+      sink.skipped(stream);
     }
     // A copy: the message buffer belongs to the Redis client's reader.
     const cached = stream.addFragment({ type: "fragment", bytes: m.bytes.slice(), keyframe: m.keyframe, decodeTime: m.decodeTime, timescale: m.timescale }, Date.now());

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import type { ClusterClaims, ClusterLease } from "../ingest/publisher-session.ts";
+import type { Config } from "../config.ts";
+import type { ClusterClaims, ClusterLease } from "../ingest/admission.ts";
 import type { Logger } from "../log.ts";
 import type { ClusterRoutes } from "../server/app.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
@@ -16,7 +17,7 @@ import { createStreamsView } from "./streams-view.ts";
  * single node never imports this folder). Wiring, in sluice.ts:
  * - `claims` → `SessionDeps.cluster`: one publisher per stream cluster-wide (leases.ts);
  * - `wrapSink(fanout)` → `SessionDeps.sink`: local publishers' events also go to the bus (bus-out.ts);
- * - `attach(fanout, notify)`: streams published elsewhere are fed from the bus into the registry and
+ * - `attach(fanout)`: streams published elsewhere are fed from the bus into the registry and
  *   the fan-out (follower.ts);
  * - `routes` → `AppDeps.cluster`: follow before a viewer joins, cluster-wide `/api/streams`, `/healthz`.
  * One timer, every third of the lease, renews this node's leases and refreshes their keys; the
@@ -31,15 +32,14 @@ export interface Cluster {
   nodeId: string;
   claims: ClusterClaims;
   wrapSink(sink: StreamSink): StreamSink;
-  attach(fanout: StreamSink, notify: (name: string, text: string) => void): void;
+  attach(fanout: StreamSink): void;
   routes: ClusterRoutes;
   /** Stops the timers, lets released leases reach Redis (bounded), closes the connections. */
   stop(): Promise<void>;
 }
 
-export interface ClusterOptions {
-  redisUrl: string;
-  leaseMs: number;
+/** The cluster's slice of the config, and what it works on. */
+export interface ClusterOptions extends Pick<Config, "redis" | "clusterLeaseSeconds"> {
   registry: StreamRegistry;
   log: Logger;
   /** Most streams followed at once (follower.ts `MAX_FOLLOWED` unless given; tests lower it). */
@@ -47,10 +47,11 @@ export interface ClusterOptions {
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
-  const { registry, log, leaseMs } = o;
+  const { registry, log } = o;
+  const leaseMs = o.clusterLeaseSeconds * 1000;
   const nodeId = `${hostname().replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 40) || "node"}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0")}`;
   const guard = createGuard(log, nodeId);
-  const link = await connectRedis(o.redisUrl, nodeId, log);
+  const link = await connectRedis(o.redis, nodeId, log);
   const leases = createLeases(link, nodeId, leaseMs, log);
   const bus = createBusOut(link, nodeId, leases, leaseMs, log, guard);
   let follower: Follower | undefined;
@@ -104,8 +105,8 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       },
     },
     wrapSink: (sink) => bus.wrap(sink),
-    attach(fanout, notify) {
-      follower = createFollower({ link, nodeId, registry, sink: fanout, notify, log, guard, leaseMs, maxFollowed: o.maxFollowed });
+    attach(fanout) {
+      follower = createFollower({ link, nodeId, registry, sink: fanout, log, guard, leaseMs, maxFollowed: o.maxFollowed });
     },
     routes: {
       beforeViewer: (name) => follower?.follow(name) ?? Promise.resolve(),

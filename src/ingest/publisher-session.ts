@@ -5,9 +5,6 @@ import type { ServerCounters } from "../stream/server-counters.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
 
-// Kept until src/cluster imports them from admission.ts.
-export type { ClusterClaims, ClusterLease } from "./admission.ts";
-
 export interface SessionDeps {
   registry: StreamRegistry;
   sink: StreamSink;

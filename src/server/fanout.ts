@@ -99,6 +99,9 @@ export function createFanout(policy: SlowViewerPolicy, log: Logger): Fanout {
       if (fragment.keyframe) rejoin(stream, false, true);
       publish(stream, fragment.bytes);
     },
+    skipped(stream) {
+      publish(stream, encodeServerMessage({ type: "skip", stream: stream.name }));
+    },
     ended(stream, error) {
       rejoin(stream, true, false);
       if (error) publish(stream, encodeServerMessage({ type: "error", stream: stream.name, reason: error.reason, message: error.message }));

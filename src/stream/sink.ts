@@ -12,4 +12,6 @@ export interface StreamSink {
   fragment(stream: Stream, fragment: CachedFragment): void;
   /** The publisher left (`error` set when it was closed for bad input). */
   ended(stream: Stream, error?: { reason: string; message: string }): void;
+  /** Fragments were left out (a cluster resync after a gap): the next fragment starts at a keyframe. */
+  skipped(stream: Stream): void;
 }

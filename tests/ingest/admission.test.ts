@@ -15,7 +15,7 @@ function setup(args: string[] = [], cluster?: ClusterClaims) {
   const counters = new ServerCounters();
   const registry = new StreamRegistry(1 << 20);
   const events: string[] = [];
-  const sink: StreamSink = { started: (s) => events.push(`started ${s.name}`), fragment: () => {}, ended: (s) => events.push(`ended ${s.name}`) };
+  const sink: StreamSink = { started: (s) => events.push(`started ${s.name}`), fragment: () => {}, ended: (s) => events.push(`ended ${s.name}`), skipped: () => {} };
   const admission = new PublisherAdmission(parsed.config, { registry, sink, log: createLogger("info", (l) => logs.push(l)), counters, cluster });
   return { admission, logs, counters, registry, events };
 }

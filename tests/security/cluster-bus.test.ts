@@ -155,7 +155,7 @@ test("an exception thrown while a bus message is handled is contained: counted i
   // reached from the Redis client's message event, where an escaping exception would end the process).
   const logs: string[] = [];
   const registry = new StreamRegistry(8 << 20);
-  const cluster = await startCluster({ redisUrl: redis.url, leaseMs: 2000, registry, log: createLogger("info", (l) => logs.push(l)) });
+  const cluster = await startCluster({ redis: redis.url, clusterLeaseSeconds: 2, registry, log: createLogger("info", (l) => logs.push(l)) });
   let fragments = 0;
   cluster.attach(
     {
@@ -164,8 +164,8 @@ test("an exception thrown while a bus message is handled is contained: counted i
         if (++fragments % 3 === 0) throw new TypeError("fan-out bug");
       },
       ended() {},
+      skipped() {},
     },
-    () => {},
   );
   const ff = runFfmpeg(LOWLAT_MP4(6, `http://127.0.0.1:${a.httpPort}/ingest/buggy`, ["-method", "PUT"]));
   try {

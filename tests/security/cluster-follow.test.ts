@@ -100,15 +100,15 @@ test("a follow table full of watched streams refuses a new stream (logged once);
   // viewers are counted on the registry as the WebSocket server does when a socket opens or closes.
   const logs: string[] = [];
   const registry = new StreamRegistry(8 << 20);
-  const cluster = await startCluster({ redisUrl: redis.url, leaseMs: 2000, registry, log: createLogger("info", (l) => logs.push(l)), maxFollowed: 3 });
+  const cluster = await startCluster({ redis: redis.url, clusterLeaseSeconds: 2, registry, log: createLogger("info", (l) => logs.push(l)), maxFollowed: 3 });
   const fed: string[] = [];
   cluster.attach(
     {
       started: (s: Stream) => void fed.push(`started ${s.name}`),
       fragment: (s: Stream, _f: CachedFragment) => void fed.push(`fragment ${s.name}`),
       ended: (s: Stream) => void fed.push(`ended ${s.name}`),
+      skipped: (s: Stream) => void fed.push(`skipped ${s.name}`),
     },
-    () => {},
   );
   const watch = (name: string, viewers: number) => void (registry.open(name).viewers = viewers);
   const ff = runFfmpeg(LOWLAT_MP4(20, `http://127.0.0.1:${a.httpPort}/ingest/wanted`, ["-method", "PUT"]));
