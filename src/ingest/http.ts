@@ -14,6 +14,9 @@ const REFUSAL_STATUS: ReadonlyMap<RefusalReason, number> = new Map<RefusalReason
   ["admission-buffer-full", 503],
 ]);
 
+/** Longest stretch of body chunks handled without letting the event loop run. */
+const YIELD_AFTER_MS = 10;
+
 /** Who sent an HTTP ingest request. */
 export interface HttpPublisher {
   /** Client address (behind a trusted proxy: the forwarded client) and `address:port` for logs. */
@@ -42,8 +45,15 @@ export async function ingestHttp(req: Request, name: string, who: HttpPublisher,
     session.close({ reason: "no-body", message: "a PUT/POST body with the stream is required" });
     return text(400, "a PUT/POST body with the stream is required");
   }
+  let sliceStart = performance.now();
   try {
     for (;;) {
+      // Bun hands over every queued chunk of a chunked body in microtasks: without a turn of the event
+      // loop now and then, a publisher sending tiny chunks would hold the loop for as long as it sends (issue 10).
+      if (performance.now() - sliceStart > YIELD_AFTER_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        sliceStart = performance.now();
+      }
       const next = await reader.read();
       if (next.done) break;
       if (!session.push(next.value)) {

@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
+import { queueWork } from "../../src/container/byte-queue.ts";
 import { ParseError } from "../../src/container/errors.ts";
 import { createParser, createSniffingParser } from "../../src/container/index.ts";
-import type { ContainerParser } from "../../src/container/types.ts";
-import { concat, prng } from "../helpers/feed.ts";
+import type { ContainerFormat, ContainerParser, ParserEvent } from "../../src/container/types.ts";
+import { concat, prng, summarize } from "../helpers/feed.ts";
 import { FIXTURES_DIR, fixture } from "../helpers/fixtures.ts";
+import { topLevelBoxes } from "../helpers/media.ts";
 
 /**
  * Mutation fuzzing of both parsers over the real fixtures: bit flips, truncations, corrupted size
@@ -89,3 +91,128 @@ describe("parser fuzzing", () => {
     expect([...reasons.keys()]).toEqual(expect.arrayContaining(["unknown-format", "malformed", "truncated", "too-large"]));
   }, 120_000);
 });
+
+/** What a parser made of a stream: its events (only compared when it finished) and its error reason. */
+interface Outcome {
+  events: unknown[];
+  reason: string | undefined;
+  /** Largest `buffered` seen after a push. */
+  held: number;
+}
+
+/** Feeds `bytes` to a fresh parser in chunks of the sizes `nextSize` gives. */
+function outcome(make: () => Pick<ContainerParser, "push" | "end" | "buffered">, bytes: Uint8Array, nextSize: () => number): Outcome {
+  const parser = make();
+  const events: ParserEvent[] = [];
+  let held = 0;
+  try {
+    for (let pos = 0; pos < bytes.length; ) {
+      const n = nextSize();
+      events.push(...parser.push(bytes.subarray(pos, pos + n)));
+      pos += n;
+      held = Math.max(held, parser.buffered);
+    }
+    events.push(...parser.end());
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    return { events: [], reason: e.reason, held };
+  }
+  return { events: summarize(events), reason: undefined, held };
+}
+
+/** ByteQueue work (bytes copied + entries visited) while `fn` runs. */
+function work(fn: () => void): number {
+  const before = queueWork.copied + queueWork.steps;
+  fn();
+  return queueWork.copied + queueWork.steps - before;
+}
+
+const TINY_CASES = 800;
+
+describe("adversarial chunking", () => {
+  test(`${TINY_CASES} mutated inputs give the same result whole, one byte at a time and in random 1-16 byte chunks, with O(1) work per byte (seed ${SEED})`, () => {
+    const rnd = prng(SEED + 1);
+    const names = Object.keys(mutators);
+    let bytesFed = 0;
+    let worst = 0;
+    for (let i = 0; i < TINY_CASES; i++) {
+      const mutator = pick(names, rnd);
+      const input = mutators[mutator]!(pick(corpus, rnd), rnd);
+      const make = () => createSniffingParser({ maxElementBytes: CAP });
+      const whole = outcome(make, input, () => input.length);
+      let byByte: Outcome | undefined;
+      let tiny: Outcome | undefined;
+      const spent = work(() => {
+        byByte = outcome(make, input, () => 1);
+        tiny = outcome(make, input, () => 1 + Math.floor(rnd() * 16));
+      });
+      const what = `case ${i} (${mutator}, seed ${SEED})`;
+      expect({ what, ...byByte! }).toEqual({ what, ...whole, held: byByte!.held });
+      expect({ what, ...tiny! }).toEqual({ what, ...whole, held: tiny!.held });
+      // One-byte chunks: what is held after a push is at most the cap plus a box/element header.
+      expect(byByte!.held).toBeLessThanOrEqual(CAP + 16);
+      bytesFed += 2 * input.length;
+      worst = Math.max(worst, spent / Math.max(1, 2 * input.length));
+    }
+    expect(bytesFed).toBeGreaterThan(TINY_CASES * 1000);
+    // Copy into a block, copy out once (twice for a held fMP4 prefix), header peeks across blocks.
+    expect(worst).toBeLessThan(8);
+  }, 60_000);
+
+  /** Hostile but cheap-to-send shapes, scaled to `bytes`. */
+  const shapes: Record<string, { format: ContainerFormat; make: (bytes: number) => Uint8Array }> = {
+    "fMP4 styp/free pairs": { format: "fmp4", make: (n) => concat([fmp4Init, repeat(concat([fmp4Box("styp", 8), fmp4Box("free", 8)]), n / 16)]) },
+    "fMP4 styp prefix": { format: "fmp4", make: (n) => concat([fmp4Init, repeat(fmp4Box("styp", 8), n / 8)]) },
+    "fMP4 large emsg": { format: "fmp4", make: (n) => concat([fmp4Init, fmp4Box("emsg", n + 8), new Uint8Array(n)]) },
+    "WebM Segment headers": { format: "webm", make: (n) => concat([ebmlHeader, repeat(new Uint8Array([0x18, 0x53, 0x80, 0x67, 0xff]), Math.floor(n / 5))]) },
+  };
+
+  test("time per byte of hostile shapes in 1-16 byte chunks does not grow with their size (512 KiB vs 4 MiB)", () => {
+    const small = 512 * 1024;
+    const large = 8 * small;
+    for (const [name, shape] of Object.entries(shapes)) {
+      const perByte = (size: number) => {
+        const input = shape.make(size);
+        let best = Infinity;
+        for (let rep = 0; rep < 2; rep++) {
+          const rnd = prng(rep);
+          const parser = createParser(shape.format, { maxElementBytes: 32 * 1024 * 1024 });
+          const t0 = performance.now();
+          const spent = work(() => {
+            for (let pos = 0; pos < input.length; ) {
+              const n = 1 + Math.floor(rnd() * 16);
+              parser.push(input.subarray(pos, pos + n));
+              pos += n;
+            }
+          });
+          best = Math.min(best, (performance.now() - t0) / input.length);
+          expect({ name, workPerByte: spent / input.length < 6 }).toEqual({ name, workPerByte: true });
+        }
+        return best;
+      };
+      perByte(small); // warm-up
+      const ratio = perByte(large) / perByte(small);
+      // Linear work gives ~1; the quadratic paths this guards against gave ~8 and more.
+      expect({ name, ratio: ratio < 3 ? "linear" : ratio }).toEqual({ name, ratio: "linear" });
+    }
+  }, 60_000);
+});
+
+const fmp4File = fixture("h264-baseline-aac.mp4");
+const fmp4Moov = topLevelBoxes(fmp4File).find((b) => b.type === "moov")!;
+const fmp4Init = fmp4File.slice(0, fmp4Moov.start + fmp4Moov.size);
+const webmFile = fixture("vp8-opus.webm");
+const ebmlHeader = webmFile.slice(0, 4 + 1 + (webmFile[4]! & 0x7f)); // 1A 45 DF A3, 1-byte size VINT, body
+
+function fmp4Box(type: string, size: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setUint32(0, size);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  return out;
+}
+
+function repeat(unit: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(unit.byteLength * Math.floor(n));
+  for (let i = 0; i < Math.floor(n); i++) out.set(unit, i * unit.byteLength);
+  return out;
+}

@@ -17,7 +17,8 @@ interface Placed {
 
 /**
  * A push parser for live fragmented MP4, driven by declared box sizes: only box headers, `moov` and
- * `moof`/`prft` are parsed; media bytes are copied once into the emitted event.
+ * `moof`/`prft` are parsed; media bytes are copied once into the emitted event (bytes that arrived in
+ * chunks shorter than `COPY_BELOW` once more, into the queue's blocks).
  *
  * - Init: every top-level box up to the end of `moov` (ftyp, free, ...), emitted when `moov` is
  *   complete. A later `ftyp`/`moov` (muxer restart) starts a new init.
@@ -25,15 +26,20 @@ interface Placed {
  *   `moof`, anything after it and the first `mdat`; emitted as soon as that mdat's last byte arrives.
  * - Dropped between fragments: `free`, `skip`, `mfra` and an `mdat` no `moof` describes.
  *
- * Every declared box size and every pending init/fragment is capped at `options.maxElementBytes`,
- * checked from headers before bodies are buffered. After a `ParseError` the parser stays failed and
+ * Every declared box size and every pending init/fragment (prefix boxes held across dropped ones
+ * included) is capped at `options.maxElementBytes`, checked from headers before bodies are buffered;
+ * `buffered` counts all of it. Work is amortised O(bytes) whatever the chunking: no box is re-copied
+ * or re-scanned as more arrive (see `ByteQueue`). After a `ParseError` the parser stays failed and
  * rethrows it.
  */
 export function createFmp4Parser(options: ParserOptions): ContainerParser {
   const max = options.maxElementBytes;
   const queue = new ByteQueue();
-  /** Bytes of the pending unit moved out of the queue so a dropped box behind them could be skipped. */
-  let held: Uint8Array | undefined;
+  /**
+   * Bytes of the pending unit moved out of the queue so a dropped box behind them could be skipped. A
+   * queue too, so holding many tiny boxes costs O(bytes) in time and memory, never a re-copy per box.
+   */
+  const held = new ByteQueue();
   /** End of the last announced box of the pending unit, counted from the queue's read position. */
   let cursor = 0;
   /** Bytes of a dropped box still to discard as they arrive. */
@@ -47,8 +53,6 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
   let moof: Placed | undefined;
   let prft: Placed | undefined;
   let failed: ParseError | undefined;
-
-  const heldLen = () => held?.byteLength ?? 0;
 
   function onBox(header: BoxHeader): void {
     const { type } = header;
@@ -79,7 +83,7 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
 
   /** Adds an announced box to the pending unit, enforcing the unit cap. */
   function accept(header: BoxHeader): Placed {
-    const at = heldLen() + cursor;
+    const at = held.length + cursor;
     if (at + header.size > max) {
       const what = mode === "init" ? "init segment" : "fragment";
       throw new ParseError("too-large", `the pending ${what} would reach ${at + header.size} bytes with '${printable(header.type)}', over the ${max}-byte limit`);
@@ -91,8 +95,7 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
   /** Discards an announced box without buffering it; pending prefix boxes in front of it move aside. */
   function drop(header: BoxHeader): void {
     if (cursor > 0) {
-      const part = queue.take(cursor);
-      held = held ? concat(held, part) : part;
+      held.push(queue.take(cursor));
       cursor = 0;
     }
     skipLeft = header.size;
@@ -100,9 +103,15 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
 
   /** Cuts the completed unit out of the queue and resets the per-unit state. */
   function takeUnit(): Uint8Array {
-    const part = queue.take(cursor);
-    const bytes = held ? concat(held, part) : part;
-    held = undefined;
+    let bytes: Uint8Array;
+    if (held.length === 0) {
+      bytes = queue.take(cursor);
+    } else {
+      bytes = new Uint8Array(held.length + cursor);
+      const at = held.length;
+      held.takeInto(bytes, 0, at);
+      queue.takeInto(bytes, at, cursor);
+    }
     cursor = 0;
     complete = false;
     return bytes;
@@ -126,7 +135,7 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
     // Read moof/prft from a view of the received chunks (no copy when they lie in one) rather than
     // from the fresh fragment copy: a DataView over a small fresh array is costly in JSC.
     let meta: Uint8Array | undefined;
-    if (!held) {
+    if (held.length === 0) {
       const from = prft?.at ?? moof!.at;
       meta = queue.peek(from, moofAt.end - from);
       moofAt = shift(moofAt, from);
@@ -162,7 +171,7 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
   return {
     format: "fmp4",
     get buffered() {
-      return queue.length + heldLen();
+      return queue.length + held.length;
     },
     push(chunk: Uint8Array): ParserEvent[] {
       if (failed) throw failed;
@@ -178,7 +187,7 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
     },
     end(): ParserEvent[] {
       if (failed) throw failed;
-      const left = queue.length + heldLen();
+      const left = queue.length + held.length;
       if (skipLeft > 0 || left > 0) {
         const missing = skipLeft > 0 ? skipLeft : Math.max(0, cursor - queue.length);
         failed = new ParseError("truncated", `the stream ended with ${left} unemitted bytes${missing ? ` and ${missing} bytes of a box still missing` : ""}`);
@@ -196,11 +205,4 @@ function payloadOf(placed: Placed): BoxRange {
 
 function shift(range: BoxRange, by: number): BoxRange {
   return { type: range.type, start: range.start - by, end: range.end - by };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }

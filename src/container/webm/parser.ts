@@ -8,20 +8,13 @@ import { type ElementHeader, ID, UNKNOWN_SIZE, isTopLevelId, readQueuedHeader, r
 
 /**
  * An unknown-size Cluster being collected child by child. Its header and complete children stay in the
- * queue (bytes [0, pos)) and are moved to `parts` only now and then, so a Cluster arriving in few large chunks
- * is copied once, and one arriving in many tiny chunks never makes a look-up walk many chunks.
+ * queue (bytes [0, pos)) until it ends, and are then taken out in one copy.
  */
 interface OpenCluster {
-  /** Bytes of the Cluster already taken out of the queue. */
-  parts: Uint8Array[];
-  taken: number;
-  /** Length of the Cluster's complete part still at the head of the queue. */
+  /** Length of the Cluster's complete part at the head of the queue. */
   pos: number;
   scan: ClusterScan;
 }
-
-/** Chunks an open Cluster's complete children may span in the queue before they are taken out. */
-const MAX_OPEN_CHUNKS = 16;
 
 /**
  * A push parser for a live WebM stream (RFC 9559 + the MSE WebM byte stream format), driven by declared
@@ -36,6 +29,10 @@ const MAX_OPEN_CHUNKS = 16;
  * - Level-1 elements after the first Cluster (Cues, Tags, Void, ...) are dropped. A new EBML header or
  *   Segment starts a new init (publisher restart, chained streams).
  *
+ * Everything held counts against `maxElementBytes`: each element, an unknown-size Cluster, and the init
+ * as a whole (Segment headers included). The init and an unknown-size Cluster stay in the queue until
+ * emitted and are then copied out once, so every operation is amortised O(bytes) whatever the chunking.
+ *
  * Throws `ParseError`: too-large (any element, an unknown-size Cluster or the init growing, above
  * `maxElementBytes`), unsupported-size (unknown size other than Segment/Cluster), fragment-before-init,
  * no-usable-track / unknown-codec (from the tracks), malformed, truncated (from `end()`), unknown-format
@@ -45,21 +42,27 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
   const cap = options.maxElementBytes;
   const queue = new ByteQueue();
   let phase: "init" | "media" = "init";
-  // Init being collected.
-  let initParts: Uint8Array[] = [];
-  let initLength = 0;
-  let lastEbmlHeader: Uint8Array | undefined;
+  // Init being collected: `initPrefix` (the EBML header a chained Segment reuses, not in the queue)
+  // then `initQueued` bytes at the head of the queue, starting with an EBML header of `ebmlLength`
+  // bytes unless there is a prefix.
+  let initPrefix: Uint8Array | undefined;
+  let initQueued = 0;
+  let ebmlLength = 0;
+  let sawEbmlHeader = false;
   let timecodeScale = DEFAULT_TIMECODE_SCALE;
-  let tracksBody: Uint8Array | undefined;
+  /** Body of the init's Tracks element, as offsets into the queue. */
+  let tracksBody: { at: number; size: number } | undefined;
   // From the last emitted init.
+  let lastEbmlHeader: Uint8Array | undefined;
   let videoTracks: ReadonlySet<number> = new Set();
   let timescale = 1e9 / DEFAULT_TIMECODE_SCALE;
-  // Parsing position: the header whose body is awaited (at the queue's head, or at `open.pos` inside an
-  // open Cluster), bytes still to drop.
+  // Parsing position: the header whose body is awaited (at the end of the queued init, at `open.pos`
+  // inside an open Cluster, else at the queue's head), bytes still to drop.
   let header: ElementHeader | undefined;
   let skipLeft = 0;
   let open: OpenCluster | undefined;
-  let chunksSinceTake = 0;
+
+  const initLength = () => (initPrefix?.byteLength ?? 0) + initQueued;
 
   /** Removes the element at the queue's head once it is complete; null while its body is still arriving. */
   function takeElement(h: ElementHeader): Uint8Array | null {
@@ -69,30 +72,27 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     return queue.take(h.headerLength + h.size);
   }
 
-  function addInit(bytes: Uint8Array): void {
-    initParts.push(bytes);
-    initLength += bytes.byteLength;
-  }
-
-  function restartInit(parts: Uint8Array[]): void {
+  function restartInit(prefix: Uint8Array | undefined): void {
     phase = "init";
-    initParts = [];
-    initLength = 0;
+    initPrefix = prefix;
+    initQueued = 0;
+    ebmlLength = prefix?.byteLength ?? 0;
     timecodeScale = DEFAULT_TIMECODE_SCALE;
     tracksBody = undefined;
-    for (const p of parts) addInit(p);
   }
 
   function initEvent(): InitEvent {
     if (!tracksBody) throw new ParseError("fragment-before-init", "a Cluster arrived before any Tracks element");
-    const tracks = parseTracks(tracksBody, timecodeScale);
+    const tracks = parseTracks(queue.peek(tracksBody.at, tracksBody.size), timecodeScale);
     const mime = buildMime("webm", tracks);
-    const bytes = concat(initParts, initLength);
+    const bytes = queue.take(initQueued, initPrefix);
+    // Kept for a chained Segment: a view of the init just emitted, which the stream holds anyway.
+    lastEbmlHeader = bytes.subarray(0, ebmlLength);
     videoTracks = new Set(tracks.filter((t) => t.kind === "video").map((t) => t.id));
     timescale = 1e9 / timecodeScale;
     phase = "media";
-    initParts = [];
-    initLength = 0;
+    initPrefix = undefined;
+    initQueued = 0;
     return { type: "init", format: "webm", bytes, mime, tracks };
   }
 
@@ -103,36 +103,47 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     return { type: "fragment", bytes, keyframe, decodeTime: scan.timecode, timescale };
   }
 
-  /** One step while collecting an init. Returns false to wait for more bytes. */
+  /** The init would grow by `bytes`: too-large past the cap (the init is emitted as one unit). */
+  function growInit(bytes: number): void {
+    if (initLength() + bytes > cap) throw new ParseError("too-large", `the init segment grows past the ${cap}-byte cap`);
+  }
+
+  /** One step while collecting an init (`h` is at `initQueued`). Returns false to wait for more bytes. */
   function stepInit(h: ElementHeader, events: ParserEvent[]): boolean {
     if (h.id === ID.EBML) {
-      const bytes = takeElement(h);
-      if (!bytes) return false;
-      lastEbmlHeader = bytes;
-      restartInit([bytes]);
+      // A new EBML header restarts the init (publisher restart): what was collected is dropped now.
+      queue.skip(initQueued);
+      restartInit(undefined);
+      if (h.size === UNKNOWN_SIZE) throw new ParseError("unsupported-size", "the EBML header has an unknown size");
+      if (queue.length < h.headerLength + h.size) return false;
+      header = undefined;
+      initQueued = ebmlLength = h.headerLength + h.size;
+      sawEbmlHeader = true;
       return true;
     }
-    if (!lastEbmlHeader) {
+    if (!sawEbmlHeader) {
       if (h.id === ID.Cluster) throw new ParseError("fragment-before-init", "a Cluster arrived before the EBML header");
       throw new ParseError("unknown-format", `a WebM stream must start with an EBML header, not element 0x${h.id.toString(16)}`);
     }
     if (h.id === ID.Segment) {
       // Only the Segment's header belongs to the init; its size (known or unknown) is never waited for.
+      growInit(h.headerLength);
       header = undefined;
-      addInit(queue.take(h.headerLength));
+      initQueued += h.headerLength;
       return true;
     }
     if (h.id === ID.Cluster) {
       events.push(initEvent()); // the header stays pending: stepMedia handles this Cluster
       return true;
     }
-    // The init is emitted as one unit, so it is capped as a whole, like any element.
-    if (initLength + h.headerLength + h.size > cap) throw new ParseError("too-large", `the init segment grows past the ${cap}-byte cap`);
-    const bytes = takeElement(h);
-    if (!bytes) return false;
-    addInit(bytes);
-    if (h.id === ID.Info) timecodeScale = parseInfo(bytes.subarray(h.headerLength));
-    else if (h.id === ID.Tracks) tracksBody = bytes.subarray(h.headerLength);
+    if (h.size === UNKNOWN_SIZE) throw new ParseError("unsupported-size", `element 0x${h.id.toString(16)} has an unknown size`);
+    growInit(h.headerLength + h.size);
+    if (queue.length < initQueued + h.headerLength + h.size) return false;
+    header = undefined;
+    const body = initQueued + h.headerLength;
+    initQueued = body + h.size;
+    if (h.id === ID.Info) timecodeScale = parseInfo(queue.peek(body, h.size));
+    else if (h.id === ID.Tracks) tracksBody = { at: body, size: h.size };
     return true;
   }
 
@@ -141,8 +152,7 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     if (h.id === ID.Cluster) {
       if (h.size === UNKNOWN_SIZE) {
         header = undefined;
-        open = { parts: [], taken: 0, pos: h.headerLength, scan: newClusterScan() }; // the header stays queued
-        chunksSinceTake = 0;
+        open = { pos: h.headerLength, scan: newClusterScan() }; // the header stays queued
         return true;
       }
       const bytes = takeElement(h);
@@ -151,11 +161,11 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
       return true;
     }
     if (h.id === ID.EBML) {
-      restartInit([]); // stepInit takes this header
+      restartInit(undefined); // stepInit takes this header
       return true;
     }
     if (h.id === ID.Segment) {
-      restartInit([lastEbmlHeader!]); // a chained Segment reuses the EBML header it follows
+      restartInit(lastEbmlHeader); // a chained Segment reuses the EBML header it follows
       return true;
     }
     // Any other element after the first Cluster (Cues, Tags, Chapters, Void, CRC-32, ...) is dropped.
@@ -169,7 +179,7 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
   function stepOpenCluster(c: OpenCluster, h: ElementHeader): boolean {
     if (h.size === UNKNOWN_SIZE) throw new ParseError("unsupported-size", `Cluster child 0x${h.id.toString(16)} has an unknown size`);
     const total = h.headerLength + h.size;
-    if (c.taken + c.pos + total > cap) throw new ParseError("too-large", `unknown-size Cluster grows past the ${cap}-byte cap`);
+    if (c.pos + total > cap) throw new ParseError("too-large", `unknown-size Cluster grows past the ${cap}-byte cap`);
     if (queue.length < c.pos + total) return false;
     const need = childBytesNeeded(c.scan, h.id, h.size, videoTracks);
     if (need > 0) scanClusterChild(c.scan, queue.peek(c.pos + h.headerLength, need), h.id, 0, need, videoTracks);
@@ -178,18 +188,9 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     return true;
   }
 
-  function takeOpenChildren(c: OpenCluster): void {
-    if (c.pos === 0) return;
-    c.parts.push(queue.take(c.pos));
-    c.taken += c.pos;
-    c.pos = 0;
-    chunksSinceTake = 0;
-  }
-
   function closeCluster(c: OpenCluster): FragmentEvent {
-    takeOpenChildren(c);
     open = undefined;
-    return fragmentEvent(concat(c.parts, c.taken), c.scan);
+    return fragmentEvent(queue.take(c.pos), c.scan);
   }
 
   function drain(): ParserEvent[] {
@@ -202,7 +203,7 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
         if (skipLeft > 0) break;
       }
       if (!header) {
-        const at = open ? open.pos : 0;
+        const at = open ? open.pos : phase === "init" ? initQueued : 0;
         const h = readQueuedHeader(queue, at, cap);
         // An unknown-size element ends at the first element that cannot be its child (RFC 8794 §6.2):
         // for a Cluster, any level-0/1 element ID (MSE WebM byte stream format). The ID alone decides.
@@ -218,44 +219,31 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
       const progressed = open ? stepOpenCluster(open, h) : phase === "init" ? stepInit(h, events) : stepMedia(h, events);
       if (!progressed) break;
     }
-    if (open && chunksSinceTake > MAX_OPEN_CHUNKS) takeOpenChildren(open);
     return events;
   }
 
   return {
     format: "webm",
     get buffered() {
-      return queue.length + initLength + (open ? open.taken : 0);
+      return queue.length + (initPrefix?.byteLength ?? 0);
     },
     push(chunk: Uint8Array): ParserEvent[] {
       queue.push(chunk);
-      chunksSinceTake++;
       return drain();
     },
     end(): ParserEvent[] {
       const events = drain();
-      const partial = queue.length - (open ? open.pos : 0);
+      const partial = queue.length - (open ? open.pos : 0) - (phase === "init" ? initQueued : 0);
       if (partial > 0 || skipLeft > 0) {
         throw new ParseError("truncated", `the stream ended inside an element (${partial} bytes of it arrived)`);
       }
       if (open) {
         events.push(closeCluster(open)); // an unknown-size Cluster that ended on a child boundary is complete
-      } else if (phase === "init" && initLength > 0) {
+      } else if (phase === "init" && initLength() > 0) {
         if (!tracksBody) throw new ParseError("truncated", "the stream ended before its Tracks element");
         events.push(initEvent()); // a complete init that no Cluster followed
       }
       return events;
     },
   };
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
