@@ -94,8 +94,9 @@ describe("total viewer buffer budget", () => {
       const budgetCloses = sluice.output().split("\n").filter((l) => /slow-viewer-closed stream=live .*reason=server-budget/.test(l));
       console.log(`budget test: ${budgetCloses.length} viewers closed by the total budget, reader got ${(readerBytes / 2 ** 20).toFixed(1)} MiB`);
       expect(budgetCloses.length).toBeGreaterThanOrEqual(1);
-      // Nobody reached the per-viewer limit: the budget acted first.
-      expect(sluice.output()).not.toMatch(/reason=viewer-limit/);
+      // The budget acted first (a viewer left alone may later still reach its own per-viewer limit).
+      const closes = sluice.output().split("\n").filter((l) => l.includes("slow-viewer-closed"));
+      expect(closes[0]).toMatch(/reason=server-budget/);
       expect(readerBytes).toBeGreaterThan(5 * 2 ** 20);
       reader.close();
     } finally {
