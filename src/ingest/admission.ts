@@ -89,11 +89,6 @@ export class PublisherAdmission {
     this.gate = new IngestGate(cfg.maxIngestPerAddress);
   }
 
-  /** Local publisher sessions now. */
-  get publishing(): Iterable<PublisherSession> {
-    return [...this.sessions.values()].map((s) => s.session);
-  }
-
   /**
    * Admits `req` and opens its session, or refuses it (logged and counted). `disconnect` must close the
    * transport's connection: it is called when the session ends from this side (a takeover, idle timeout,

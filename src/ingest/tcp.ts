@@ -18,7 +18,7 @@ export interface TcpIngest {
 /** How long a dropped publisher gets to close its side before the socket is reset. */
 const DROP_GRACE_MS = 500;
 /** Cap of the bytes held while a publisher waits for its admission (in cluster mode, a Redis round trip). */
-export const ADMISSION_BUFFER_BYTES = 4 * 1024 * 1024;
+const ADMISSION_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Conn {
   closed?: boolean;
