@@ -36,7 +36,16 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
 import {
-  CHROMIUM, type Codec, launchBrowser, marks, median, openPlayerPage, publisherArgs, sample, saveOutput, waitFor,
+  CHROMIUM,
+  type Codec,
+  launchBrowser,
+  marks,
+  median,
+  openPlayerPage,
+  publisherArgs,
+  sample,
+  saveOutput,
+  waitFor,
 } from "../tests/browser/harness.ts";
 import { runFfmpeg } from "../tests/helpers/ffmpeg.ts";
 import { machineInfo } from "./lib/machine.ts";
@@ -111,7 +120,12 @@ async function join(context: Parameters<typeof openPlayerPage>[0], url: string):
       const m = await marks(page);
       if (Number.isFinite(m.firstPresented) && Number.isFinite(m.firstDecoded)) {
         const nav = await page.evaluate(() => performance.timeOrigin);
-        return { wsToPresented: m.firstPresented - m.wsOpen, wsToDecoded: m.firstDecoded - m.wsOpen, navToPresented: m.firstPresented - nav, navToWs: m.wsOpen - nav };
+        return {
+          wsToPresented: m.firstPresented - m.wsOpen,
+          wsToDecoded: m.firstDecoded - m.wsOpen,
+          navToPresented: m.firstPresented - nav,
+          navToWs: m.wsOpen - nav,
+        };
       }
       if (Date.now() > until) throw new Error(`no first frame within 10 s: ${JSON.stringify(m)}`);
       await Bun.sleep(20);
@@ -176,7 +190,9 @@ try {
       rows.push({ s, joins, lat: result });
       raw[s.name] = { joins, latency: result, trace };
       const ws = joins.map((j) => j.wsToPresented);
-      console.log(`${s.name}: first frame p50 ${quantile(ws, 0.5).toFixed(0)} ms after WS open; e2e ${result.e2e.toFixed(3)} s, buffer ${result.buffer.toFixed(3)} s (target ${result.target.toFixed(2)})`);
+      console.log(
+        `${s.name}: first frame p50 ${quantile(ws, 0.5).toFixed(0)} ms after WS open; e2e ${result.e2e.toFixed(3)} s, buffer ${result.buffer.toFixed(3)} s (target ${result.target.toFixed(2)})`,
+      );
     } finally {
       ff.stop();
       await ff.done;
@@ -202,8 +218,23 @@ const table = [
     return `| ${s.name} | ${ms(quantile(ws, 0.5))} / ${ms(quantile(ws, 0.9))} / ${ms(Math.max(...ws))} | ${ms(quantile(nav, 0.5))} / ${ms(quantile(nav, 0.9))} | ${sec(lat.e2e)} / ${sec(lat.e2eP90)} | ${sec(lat.e2e + lat.fragment)} | ${sec(lat.buffer)} | ${sec(lat.target)} | ${sec(lat.fragment)} | ${lat.dropped} / ${lat.jumps} / ${lat.nudges} |`;
   }),
 ];
-const decoded = rows.map(({ s, joins }) => `${s.codec}${s.query ? " (0.3)" : ""} ${ms(quantile(joins.map((j) => j.wsToDecoded), 0.5))}`).join(", ");
-const navToWs = ms(quantile(rows.flatMap((r) => r.joins.map((j) => j.navToWs)), 0.5));
+const decoded = rows
+  .map(
+    ({ s, joins }) =>
+      `${s.codec}${s.query ? " (0.3)" : ""} ${ms(
+        quantile(
+          joins.map((j) => j.wsToDecoded),
+          0.5,
+        ),
+      )}`,
+  )
+  .join(", ");
+const navToWs = ms(
+  quantile(
+    rows.flatMap((r) => r.joins.map((j) => j.navToWs)),
+    0.5,
+  ),
+);
 
 const cmd = `${process.env.BENCH_SLUICE_MAIN ? `BENCH_SLUICE_MAIN=${process.env.BENCH_SLUICE_MAIN} ` : ""}bun run bench/browser.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
 const md = `# Browser benchmark: first frame and live latency

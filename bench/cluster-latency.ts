@@ -76,7 +76,9 @@ async function viewer(url: string): Promise<Viewer> {
 
 try {
   const redisPort = freePort();
-  spawnChild(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { log: "cluster-redis.log" });
+  spawnChild(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    log: "cluster-redis.log",
+  });
   for (let i = 0; !(await redisUp(redisPort)); i++) {
     if (i > 100) throw new Error("redis-server did not start");
     await Bun.sleep(50);
@@ -91,7 +93,9 @@ try {
   const onB = await viewer(b.wsUrl);
   await Bun.sleep(300); // both nodes follow the stream before it starts
   const out = resolve(TMP, "cluster-latency-publisher.json");
-  const pub = spawnChild([BUN, "bench/child/publisher.ts", JSON.stringify({ recording: fmp4Small, port: a.ingestPort, seconds, out })], { log: "cluster-publisher.log" });
+  const pub = spawnChild([BUN, "bench/child/publisher.ts", JSON.stringify({ recording: fmp4Small, port: a.ingestPort, seconds, out })], {
+    log: "cluster-publisher.log",
+  });
   if ((await pub.exited) !== 0) throw new Error("publisher failed (see .bench-tmp/logs/cluster-publisher.log)");
   await Promise.race([Promise.all([onA.ended, onB.ended]), Bun.sleep(5000)]);
   const written = new Map((JSON.parse(await Bun.file(out).text()) as { written: Array<[number, number]> }).written);
@@ -106,14 +110,25 @@ try {
     if (tb !== undefined) toB.push(tb - w);
     if (ta !== undefined && tb !== undefined) bus.push(tb - ta);
   }
-  const row = (what: string, xs: number[]) => [what, String(xs.length), fmt(percentile(xs, 0.5), 2), fmt(percentile(xs, 0.99), 2), fmt(Math.max(...xs), 2)];
-  console.log(`cluster latency: ${frags.length} fragments (${seconds} s of ${plan.path.split("/").pop()}) written to node A, viewers on A and B\n`);
+  const row = (what: string, xs: number[]) => [
+    what,
+    String(xs.length),
+    fmt(percentile(xs, 0.5), 2),
+    fmt(percentile(xs, 0.99), 2),
+    fmt(Math.max(...xs), 2),
+  ];
   console.log(
-    table(["ms", "fragments", "p50", "p99", "max"], [
-      row("write → viewer on node A", toA),
-      row("write → viewer on node B (via Redis)", toB),
-      row("added by the bus (B − A, per fragment)", bus),
-    ]),
+    `cluster latency: ${frags.length} fragments (${seconds} s of ${plan.path.split("/").pop()}) written to node A, viewers on A and B\n`,
+  );
+  console.log(
+    table(
+      ["ms", "fragments", "p50", "p99", "max"],
+      [
+        row("write → viewer on node A", toA),
+        row("write → viewer on node B (via Redis)", toB),
+        row("added by the bus (B − A, per fragment)", bus),
+      ],
+    ),
   );
   const lost = frags.length - bus.length;
   if (lost > 0) console.log(`\n${lost} fragment(s) did not reach both viewers`);

@@ -27,9 +27,9 @@ import { measureLoopback } from "./lib/loopback.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { measureParser } from "./lib/parser.ts";
 import { killAll, ROOT } from "./lib/processes.ts";
-import { perfAvailable, perfProfile, type Profile } from "./lib/profile.ts";
+import { type Profile, perfAvailable, perfProfile } from "./lib/profile.ts";
 import { bitrateMbps, ensureRecordings, fragmentsFor, loadPlan, type Plan, RECIPES, TMP } from "./lib/recording.ts";
-import { renderReport, type Results } from "./lib/report.ts";
+import { type Results, renderReport } from "./lib/report.ts";
 import { median } from "./lib/stats.ts";
 
 const QUICK = process.argv.includes("--quick");
@@ -60,7 +60,11 @@ async function main(): Promise<void> {
   say(`machine: ${machine.nproc} × ${machine.cpuModel}, Bun ${machine.bun}, node ${machine.node}, ulimit -n ${machine.ulimitN}`);
   say("recordings (ffmpeg, once; kept in .bench-tmp/)");
   const paths = await ensureRecordings();
-  const plans: Record<keyof typeof paths, Plan> = { fmp4Small: await loadPlan(paths.fmp4Small), fmp4Large: await loadPlan(paths.fmp4Large), webm: await loadPlan(paths.webm) };
+  const plans: Record<keyof typeof paths, Plan> = {
+    fmp4Small: await loadPlan(paths.fmp4Small),
+    fmp4Large: await loadPlan(paths.fmp4Large),
+    webm: await loadPlan(paths.webm),
+  };
 
   say("parser throughput");
   const parsers = [plans.fmp4Small, plans.fmp4Large, plans.webm].map((p) => measureParser(p, QUICK ? 3 : 9));
@@ -75,10 +79,15 @@ async function main(): Promise<void> {
       for (const server of ["sluice", "baseline"] as const) {
         say(`fan-out ${variant} fragments, ${n} viewers, ${server}`);
         const r = await attempt(`fan-out ${variant}/${n}/${server}`, () =>
-          runFanout({ server, viewers: n, variant, seconds: SECONDS, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs }, plans[key]),
+          runFanout(
+            { server, viewers: n, variant, seconds: SECONDS, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs },
+            plans[key],
+          ),
         );
         if (!r) continue;
-        say(`  ${r.cpuPerGB.toFixed(3)} cpu-s/GB, ${r.deliveredMBps.toFixed(0)} MB/s, p50/p99 ${r.latency.p50.toFixed(1)}/${r.latency.p99.toFixed(1)} ms, lost ${r.missing + r.corrupt}`);
+        say(
+          `  ${r.cpuPerGB.toFixed(3)} cpu-s/GB, ${r.deliveredMBps.toFixed(0)} MB/s, p50/p99 ${r.latency.p50.toFixed(1)}/${r.latency.p99.toFixed(1)} ms, lost ${r.missing + r.corrupt}`,
+        );
         fanout.push(r);
       }
     }
@@ -102,17 +111,30 @@ async function main(): Promise<void> {
     for (const server of ["sluice", "baseline"] as const) {
       say(`perf profile of ${server} (${P.viewers} viewers)`);
       let p: Profile | undefined;
-      await attempt(`perf run ${server}`, () => runFanout(
-        { server, viewers: P.viewers, variant: `${P.variant}-perf`, seconds: 10, clientProcs: CLIENT_PROCS, loopbackBytesPerMs: loopback.bytesPerMs, onStreaming: async (pid) => (p = await perfProfile(pid, P.seconds, `perf-${server}`)) },
-        plans.fmp4Small,
-      ));
+      await attempt(`perf run ${server}`, () =>
+        runFanout(
+          {
+            server,
+            viewers: P.viewers,
+            variant: `${P.variant}-perf`,
+            seconds: 10,
+            clientProcs: CLIENT_PROCS,
+            loopbackBytesPerMs: loopback.bytesPerMs,
+            onStreaming: async (pid) => (p = await perfProfile(pid, P.seconds, `perf-${server}`)),
+          },
+          plans.fmp4Small,
+        ),
+      );
       profile[server] = p;
     }
   }
 
   const results: Results = {
     date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
-    command: (process.env.BENCH_SLUICE_MAIN ? `BENCH_SLUICE_MAIN=${process.env.BENCH_SLUICE_MAIN} ` : "") + "bun run bench" + (QUICK ? " --quick" : ""),
+    command:
+      (process.env.BENCH_SLUICE_MAIN ? `BENCH_SLUICE_MAIN=${process.env.BENCH_SLUICE_MAIN} ` : "") +
+      "bun run bench" +
+      (QUICK ? " --quick" : ""),
     minutes: (Date.now() - started) / 60_000,
     machine,
     seconds: SECONDS,

@@ -3,8 +3,9 @@
  *   SLUICE_VIEWER_SECRET=... bun run scripts/mint-token.ts <stream> [seconds-valid=3600]
  * Prints the token; append it as ?token=<token> to /ws/<stream> (or the page URL, which passes it on).
  */
-import { STREAM_NAME_RE } from "../src/config.ts";
+
 import { mintViewerToken } from "../src/access/secrets.ts";
+import { STREAM_NAME_RE } from "../src/config.ts";
 
 const [stream, seconds = "3600"] = Bun.argv.slice(2);
 const secret = process.env.SLUICE_VIEWER_SECRET ?? "";

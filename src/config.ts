@@ -75,7 +75,21 @@ export interface IngestPort {
   stream: string;
 }
 
-type Kind = "bool" | "count" | "string" | "port" | "bytes" | "seconds" | "name" | "level" | "ingests" | "secret" | "keys" | "cidrs" | "origins" | "redis";
+type Kind =
+  | "bool"
+  | "count"
+  | "string"
+  | "port"
+  | "bytes"
+  | "seconds"
+  | "name"
+  | "level"
+  | "ingests"
+  | "secret"
+  | "keys"
+  | "cidrs"
+  | "origins"
+  | "redis";
 
 /** Loopback and private networks: a first run accepts publishers from this machine and the LAN only. */
 export const DEFAULT_INGEST_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
@@ -91,38 +105,255 @@ interface OptionSpec {
 
 /** Every option, its flag, environment variable, default and meaning. The README's option table mirrors it. */
 export const OPTIONS: readonly OptionSpec[] = [
-  { key: "ingestHost", flag: "--ingest-host", env: "SLUICE_INGEST_HOST", kind: "string", default: "0.0.0.0", help: "address the raw TCP ingest listens on" },
-  { key: "ingestPort", flag: "--ingest-port", env: "SLUICE_INGEST_PORT", kind: "port", default: "9090", help: "raw TCP ingest port (fMP4 or WebM bytes from ffmpeg)" },
-  { key: "ingestStream", flag: "--ingest-stream", env: "SLUICE_INGEST_STREAM", kind: "name", default: "live", help: "stream name the TCP ingest port feeds" },
-  { key: "extraIngests", flag: "--ingest", env: "SLUICE_INGEST", kind: "ingests", default: "", help: "more TCP ingest ports as PORT=STREAM (repeatable flag; env: comma-separated)" },
-  { key: "httpHost", flag: "--http-host", env: "SLUICE_HTTP_HOST", kind: "string", default: "0.0.0.0", help: "address of the HTTP + WebSocket server" },
-  { key: "httpPort", flag: "--http-port", env: "SLUICE_HTTP_PORT", kind: "port", default: "8080", help: "HTTP + WebSocket port (player, /ws/:stream)" },
-  { key: "maxElementBytes", flag: "--max-element-bytes", env: "SLUICE_MAX_ELEMENT_BYTES", kind: "bytes", default: "32MiB", help: "largest fMP4 box / WebM element accepted from a publisher" },
-  { key: "gopCacheBytes", flag: "--gop-cache-bytes", env: "SLUICE_GOP_CACHE_BYTES", kind: "bytes", default: "8MiB", help: "GOP cache per stream (0 disables it: joiners wait for the next keyframe)" },
-  { key: "viewerBufferBytes", flag: "--viewer-buffer-bytes", env: "SLUICE_VIEWER_BUFFER_BYTES", kind: "bytes", default: "16MiB", help: "hard limit of bytes queued for one viewer: past it the viewer is closed with code 4002 (must exceed the GOP cache)" },
-  { key: "slowViewerLagSeconds", flag: "--slow-viewer-lag-seconds", env: "SLUICE_SLOW_VIEWER_LAG_SECONDS", kind: "seconds", default: "2", help: "a viewer queueing more than this much of the stream skips ahead to the next keyframe" },
-  { key: "slowViewerMinLagBytes", flag: "--slow-viewer-min-lag-bytes", env: "SLUICE_SLOW_VIEWER_MIN_LAG_BYTES", kind: "bytes", default: "256KiB", help: "floor of the slow-viewer threshold in bytes (low-bitrate streams)" },
-  { key: "maxViewerMessageBytes", flag: "--max-viewer-message-bytes", env: "SLUICE_MAX_VIEWER_MESSAGE_BYTES", kind: "bytes", default: "4KiB", help: "largest message a viewer may send" },
-  { key: "publisherIdleSeconds", flag: "--publisher-idle-seconds", env: "SLUICE_PUBLISHER_IDLE_SECONDS", kind: "seconds", default: "10", help: "close a publisher that sends nothing for this long" },
-  { key: "idleStreamsKept", flag: "--idle-streams-kept", env: "SLUICE_IDLE_STREAMS_KEPT", kind: "count", default: "256", help: "idle streams remembered for their counters (oldest forgotten first)" },
-  { key: "maxPublishers", flag: "--max-publishers", env: "SLUICE_MAX_PUBLISHERS", kind: "count", default: "32", help: "most streams being published at once" },
-  { key: "maxViewersPerStream", flag: "--max-viewers-per-stream", env: "SLUICE_MAX_VIEWERS_PER_STREAM", kind: "count", default: "2000", help: "most viewers of one stream (more get HTTP 503)" },
-  { key: "maxViewers", flag: "--max-viewers", env: "SLUICE_MAX_VIEWERS", kind: "count", default: "10000", help: "most viewers in total (more get HTTP 503)" },
-  { key: "maxViewersPerAddress", flag: "--max-viewers-per-address", env: "SLUICE_MAX_VIEWERS_PER_ADDRESS", kind: "count", default: "64", help: "most viewers from one client address (more get HTTP 503)" },
-  { key: "viewerTotalBufferBytes", flag: "--viewer-total-buffer-bytes", env: "SLUICE_VIEWER_TOTAL_BUFFER_BYTES", kind: "bytes", default: "1GiB", help: "bytes queued for all viewers together; past it the viewers with the longest queues are closed with code 4002" },
-  { key: "maxIngestPerAddress", flag: "--max-ingest-per-address", env: "SLUICE_MAX_INGEST_PER_ADDRESS", kind: "count", default: "4", help: "most concurrent ingest connections from one address" },
-  { key: "publisherTakeover", flag: "--publisher-takeover", env: "SLUICE_PUBLISHER_TAKEOVER", kind: "bool", default: "false", help: "a new publisher replaces the live one instead of being refused (true|false)" },
-  { key: "publishKey", flag: "--publish-key", env: "SLUICE_PUBLISH_KEY", kind: "secret", default: "", help: "key every HTTP publisher may use (?key= or Authorization: Bearer)" },
-  { key: "streamKeys", flag: "--stream-key", env: "SLUICE_STREAM_KEYS", kind: "keys", default: "", help: "per-stream publish key as STREAM=KEY (repeatable flag; env: comma-separated)" },
-  { key: "ingestAllow", flag: "--ingest-allow", env: "SLUICE_INGEST_ALLOW", kind: "cidrs", default: DEFAULT_INGEST_ALLOW, help: "address ranges (CIDR, comma-separated) that may publish over TCP, and over HTTP when no key is set" },
-  { key: "trustedProxies", flag: "--trusted-proxies", env: "SLUICE_TRUSTED_PROXIES", kind: "cidrs", default: "", help: "reverse proxies (CIDR, comma-separated) whose X-Forwarded-For / Forwarded headers give the client address (empty: the headers are ignored)" },
-  { key: "viewerSecret", flag: "--viewer-secret", env: "SLUICE_VIEWER_SECRET", kind: "secret", default: "", help: "require viewer tokens signed with this secret (scripts/mint-token.ts)" },
-  { key: "allowedOrigins", flag: "--allowed-origins", env: "SLUICE_ALLOWED_ORIGINS", kind: "origins", default: "", help: "comma-separated WebSocket Origins allowed to watch (empty: any)" },
-  { key: "pageSrcOrigins", flag: "--page-src-origins", env: "SLUICE_PAGE_SRC_ORIGINS", kind: "origins", default: "", help: "other origins whose streams the watch page may play via ?src= (empty: this server's own only)" },
-  { key: "staticDir", flag: "--static-dir", env: "SLUICE_STATIC_DIR", kind: "string", default: "static", help: "folder with the player (index.html, sluice-player.ts), relative to the project root" },
+  {
+    key: "ingestHost",
+    flag: "--ingest-host",
+    env: "SLUICE_INGEST_HOST",
+    kind: "string",
+    default: "0.0.0.0",
+    help: "address the raw TCP ingest listens on",
+  },
+  {
+    key: "ingestPort",
+    flag: "--ingest-port",
+    env: "SLUICE_INGEST_PORT",
+    kind: "port",
+    default: "9090",
+    help: "raw TCP ingest port (fMP4 or WebM bytes from ffmpeg)",
+  },
+  {
+    key: "ingestStream",
+    flag: "--ingest-stream",
+    env: "SLUICE_INGEST_STREAM",
+    kind: "name",
+    default: "live",
+    help: "stream name the TCP ingest port feeds",
+  },
+  {
+    key: "extraIngests",
+    flag: "--ingest",
+    env: "SLUICE_INGEST",
+    kind: "ingests",
+    default: "",
+    help: "more TCP ingest ports as PORT=STREAM (repeatable flag; env: comma-separated)",
+  },
+  {
+    key: "httpHost",
+    flag: "--http-host",
+    env: "SLUICE_HTTP_HOST",
+    kind: "string",
+    default: "0.0.0.0",
+    help: "address of the HTTP + WebSocket server",
+  },
+  {
+    key: "httpPort",
+    flag: "--http-port",
+    env: "SLUICE_HTTP_PORT",
+    kind: "port",
+    default: "8080",
+    help: "HTTP + WebSocket port (player, /ws/:stream)",
+  },
+  {
+    key: "maxElementBytes",
+    flag: "--max-element-bytes",
+    env: "SLUICE_MAX_ELEMENT_BYTES",
+    kind: "bytes",
+    default: "32MiB",
+    help: "largest fMP4 box / WebM element accepted from a publisher",
+  },
+  {
+    key: "gopCacheBytes",
+    flag: "--gop-cache-bytes",
+    env: "SLUICE_GOP_CACHE_BYTES",
+    kind: "bytes",
+    default: "8MiB",
+    help: "GOP cache per stream (0 disables it: joiners wait for the next keyframe)",
+  },
+  {
+    key: "viewerBufferBytes",
+    flag: "--viewer-buffer-bytes",
+    env: "SLUICE_VIEWER_BUFFER_BYTES",
+    kind: "bytes",
+    default: "16MiB",
+    help: "hard limit of bytes queued for one viewer: past it the viewer is closed with code 4002 (must exceed the GOP cache)",
+  },
+  {
+    key: "slowViewerLagSeconds",
+    flag: "--slow-viewer-lag-seconds",
+    env: "SLUICE_SLOW_VIEWER_LAG_SECONDS",
+    kind: "seconds",
+    default: "2",
+    help: "a viewer queueing more than this much of the stream skips ahead to the next keyframe",
+  },
+  {
+    key: "slowViewerMinLagBytes",
+    flag: "--slow-viewer-min-lag-bytes",
+    env: "SLUICE_SLOW_VIEWER_MIN_LAG_BYTES",
+    kind: "bytes",
+    default: "256KiB",
+    help: "floor of the slow-viewer threshold in bytes (low-bitrate streams)",
+  },
+  {
+    key: "maxViewerMessageBytes",
+    flag: "--max-viewer-message-bytes",
+    env: "SLUICE_MAX_VIEWER_MESSAGE_BYTES",
+    kind: "bytes",
+    default: "4KiB",
+    help: "largest message a viewer may send",
+  },
+  {
+    key: "publisherIdleSeconds",
+    flag: "--publisher-idle-seconds",
+    env: "SLUICE_PUBLISHER_IDLE_SECONDS",
+    kind: "seconds",
+    default: "10",
+    help: "close a publisher that sends nothing for this long",
+  },
+  {
+    key: "idleStreamsKept",
+    flag: "--idle-streams-kept",
+    env: "SLUICE_IDLE_STREAMS_KEPT",
+    kind: "count",
+    default: "256",
+    help: "idle streams remembered for their counters (oldest forgotten first)",
+  },
+  {
+    key: "maxPublishers",
+    flag: "--max-publishers",
+    env: "SLUICE_MAX_PUBLISHERS",
+    kind: "count",
+    default: "32",
+    help: "most streams being published at once",
+  },
+  {
+    key: "maxViewersPerStream",
+    flag: "--max-viewers-per-stream",
+    env: "SLUICE_MAX_VIEWERS_PER_STREAM",
+    kind: "count",
+    default: "2000",
+    help: "most viewers of one stream (more get HTTP 503)",
+  },
+  {
+    key: "maxViewers",
+    flag: "--max-viewers",
+    env: "SLUICE_MAX_VIEWERS",
+    kind: "count",
+    default: "10000",
+    help: "most viewers in total (more get HTTP 503)",
+  },
+  {
+    key: "maxViewersPerAddress",
+    flag: "--max-viewers-per-address",
+    env: "SLUICE_MAX_VIEWERS_PER_ADDRESS",
+    kind: "count",
+    default: "64",
+    help: "most viewers from one client address (more get HTTP 503)",
+  },
+  {
+    key: "viewerTotalBufferBytes",
+    flag: "--viewer-total-buffer-bytes",
+    env: "SLUICE_VIEWER_TOTAL_BUFFER_BYTES",
+    kind: "bytes",
+    default: "1GiB",
+    help: "bytes queued for all viewers together; past it the viewers with the longest queues are closed with code 4002",
+  },
+  {
+    key: "maxIngestPerAddress",
+    flag: "--max-ingest-per-address",
+    env: "SLUICE_MAX_INGEST_PER_ADDRESS",
+    kind: "count",
+    default: "4",
+    help: "most concurrent ingest connections from one address",
+  },
+  {
+    key: "publisherTakeover",
+    flag: "--publisher-takeover",
+    env: "SLUICE_PUBLISHER_TAKEOVER",
+    kind: "bool",
+    default: "false",
+    help: "a new publisher replaces the live one instead of being refused (true|false)",
+  },
+  {
+    key: "publishKey",
+    flag: "--publish-key",
+    env: "SLUICE_PUBLISH_KEY",
+    kind: "secret",
+    default: "",
+    help: "key every HTTP publisher may use (?key= or Authorization: Bearer)",
+  },
+  {
+    key: "streamKeys",
+    flag: "--stream-key",
+    env: "SLUICE_STREAM_KEYS",
+    kind: "keys",
+    default: "",
+    help: "per-stream publish key as STREAM=KEY (repeatable flag; env: comma-separated)",
+  },
+  {
+    key: "ingestAllow",
+    flag: "--ingest-allow",
+    env: "SLUICE_INGEST_ALLOW",
+    kind: "cidrs",
+    default: DEFAULT_INGEST_ALLOW,
+    help: "address ranges (CIDR, comma-separated) that may publish over TCP, and over HTTP when no key is set",
+  },
+  {
+    key: "trustedProxies",
+    flag: "--trusted-proxies",
+    env: "SLUICE_TRUSTED_PROXIES",
+    kind: "cidrs",
+    default: "",
+    help: "reverse proxies (CIDR, comma-separated) whose X-Forwarded-For / Forwarded headers give the client address (empty: the headers are ignored)",
+  },
+  {
+    key: "viewerSecret",
+    flag: "--viewer-secret",
+    env: "SLUICE_VIEWER_SECRET",
+    kind: "secret",
+    default: "",
+    help: "require viewer tokens signed with this secret (scripts/mint-token.ts)",
+  },
+  {
+    key: "allowedOrigins",
+    flag: "--allowed-origins",
+    env: "SLUICE_ALLOWED_ORIGINS",
+    kind: "origins",
+    default: "",
+    help: "comma-separated WebSocket Origins allowed to watch (empty: any)",
+  },
+  {
+    key: "pageSrcOrigins",
+    flag: "--page-src-origins",
+    env: "SLUICE_PAGE_SRC_ORIGINS",
+    kind: "origins",
+    default: "",
+    help: "other origins whose streams the watch page may play via ?src= (empty: this server's own only)",
+  },
+  {
+    key: "staticDir",
+    flag: "--static-dir",
+    env: "SLUICE_STATIC_DIR",
+    kind: "string",
+    default: "static",
+    help: "folder with the player (index.html, sluice-player.ts), relative to the project root",
+  },
   { key: "logLevel", flag: "--log-level", env: "SLUICE_LOG_LEVEL", kind: "level", default: "info", help: "info | warn | silent" },
-  { key: "redis", flag: "--redis", env: "SLUICE_REDIS", kind: "redis", default: "", help: "cluster mode: Redis URL shared by every node, e.g. redis://10.0.0.5:6379 (empty: single node)" },
-  { key: "clusterLeaseSeconds", flag: "--cluster-lease-seconds", env: "SLUICE_CLUSTER_LEASE_SECONDS", kind: "seconds", default: "5", help: "cluster mode: a node's claim on a stream lasts this long unrenewed (a crashed node's streams end on other nodes and can be published elsewhere after it)" },
+  {
+    key: "redis",
+    flag: "--redis",
+    env: "SLUICE_REDIS",
+    kind: "redis",
+    default: "",
+    help: "cluster mode: Redis URL shared by every node, e.g. redis://10.0.0.5:6379 (empty: single node)",
+  },
+  {
+    key: "clusterLeaseSeconds",
+    flag: "--cluster-lease-seconds",
+    env: "SLUICE_CLUSTER_LEASE_SECONDS",
+    kind: "seconds",
+    default: "5",
+    help: "cluster mode: a node's claim on a stream lasts this long unrenewed (a crashed node's streams end on other nodes and can be published elsewhere after it)",
+  },
 ];
 
 /** Raised for any invalid option; the message names the flag/variable and what to fix. */
@@ -131,7 +362,19 @@ export class ConfigError extends Error {
 }
 
 export const STREAM_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const UNITS: Record<string, number> = { "": 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+};
 
 /** Result of parsing: either a config to run with, or a request for help. */
 export type ParsedArgs = { help: true } | { help: false; config: Config };
@@ -141,7 +384,12 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   const raw = new Map<keyof Config, { value: string; source: string }>();
   for (const o of OPTIONS) {
     const e = env[o.env];
-    raw.set(o.key, e !== undefined && e !== "" ? { value: e, source: `environment variable ${o.env}` } : { value: o.default, source: `default of ${o.flag}` });
+    raw.set(
+      o.key,
+      e !== undefined && e !== ""
+        ? { value: e, source: `environment variable ${o.env}` }
+        : { value: o.default, source: `default of ${o.flag}` },
+    );
   }
   const seenFlags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -202,21 +450,31 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
       if (!STREAM_NAME_RE.test(value)) throw bad("a stream name (1-64 letters, digits, _ or -)");
       return value;
     case "ingests":
-      return value.split(",").map((s) => s.trim()).filter(Boolean).map((item) => {
-        const m = /^(\d{1,5})=([A-Za-z0-9_-]{1,64})$/.exec(item);
-        if (!m || Number(m[1]) > 65535) throw bad('a list of PORT=STREAM pairs such as "9091=cam2,9092=cam3"');
-        return { port: Number(m[1]), stream: m[2]! };
-      });
+      return value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((item) => {
+          const m = /^(\d{1,5})=([A-Za-z0-9_-]{1,64})$/.exec(item);
+          if (!m || Number(m[1]) > 65535) throw bad('a list of PORT=STREAM pairs such as "9091=cam2,9092=cam3"');
+          return { port: Number(m[1]), stream: m[2]! };
+        });
     case "secret":
-      if (value !== "" && value.length < 8) throw new ConfigError(`${source} is too short: use at least 8 characters (the value is not shown)`);
+      if (value !== "" && value.length < 8)
+        throw new ConfigError(`${source} is too short: use at least 8 characters (the value is not shown)`);
       return value;
     case "keys": {
       const out = new Map<string, string>();
-      for (const item of value.split(",").map((x) => x.trim()).filter(Boolean)) {
+      for (const item of value
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)) {
         const eq = item.indexOf("=");
         const name = item.slice(0, eq);
         if (eq < 0 || !STREAM_NAME_RE.test(name) || item.length - eq - 1 < 8) {
-          throw new ConfigError(`${source} needs STREAM=KEY pairs with a valid stream name and a key of at least 8 characters (values not shown)`);
+          throw new ConfigError(
+            `${source} needs STREAM=KEY pairs with a valid stream name and a key of at least 8 characters (values not shown)`,
+          );
         }
         out.set(name, item.slice(eq + 1));
       }
@@ -224,15 +482,23 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
     }
     case "cidrs":
       try {
-        return value.split(",").map((x) => x.trim()).filter(Boolean).map(parseCidr);
+        return value
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map(parseCidr);
       } catch (e) {
         throw bad(`a list of address ranges: ${(e as Error).message}`);
       }
     case "origins":
-      return value.split(",").map((x) => x.trim().replace(/\/$/, "")).filter(Boolean).map((o) => {
-        if (!/^https?:\/\/[^/\s]+$/.test(o)) throw bad('a comma-separated list of origins such as "https://example.com"');
-        return o;
-      });
+      return value
+        .split(",")
+        .map((x) => x.trim().replace(/\/$/, ""))
+        .filter(Boolean)
+        .map((o) => {
+          if (!/^https?:\/\/[^/\s]+$/.test(o)) throw bad('a comma-separated list of origins such as "https://example.com"');
+          return o;
+        });
     case "level":
       if (!["info", "warn", "silent"].includes(value)) throw bad('one of "info", "warn", "silent"');
       return value;
@@ -251,12 +517,14 @@ function redisUrl(value: string, bad: (what: string) => ConfigError): string {
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw bad('a Redis URL starting with "redis://" (or "rediss://" for TLS)');
   if (url.hostname === "") throw bad('a Redis URL with a host, such as "redis://127.0.0.1:6379"');
-  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,2}$/.test(url.pathname)) throw bad('a Redis URL whose path is empty or a database number, such as "redis://127.0.0.1:6379/0"');
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,2}$/.test(url.pathname))
+    throw bad('a Redis URL whose path is empty or a database number, such as "redis://127.0.0.1:6379/0"');
   return url.toString();
 }
 
 function validate(c: Config): void {
-  if (c.maxElementBytes < 64 * 1024) throw new ConfigError(`--max-element-bytes must be at least 64KiB (got ${c.maxElementBytes}): a keyframe fragment is larger`);
+  if (c.maxElementBytes < 64 * 1024)
+    throw new ConfigError(`--max-element-bytes must be at least 64KiB (got ${c.maxElementBytes}): a keyframe fragment is larger`);
   if (c.viewerBufferBytes < c.gopCacheBytes + 2 * 1024 * 1024) {
     throw new ConfigError(
       `--viewer-buffer-bytes (${c.viewerBufferBytes}) must be larger than --gop-cache-bytes (${c.gopCacheBytes}) plus 2MiB of room for live fragments, ` +
@@ -264,27 +532,39 @@ function validate(c: Config): void {
     );
   }
   if (c.slowViewerMinLagBytes >= c.viewerBufferBytes) {
-    throw new ConfigError(`--slow-viewer-min-lag-bytes (${c.slowViewerMinLagBytes}) must be below --viewer-buffer-bytes (${c.viewerBufferBytes}): skipping must come before closing`);
+    throw new ConfigError(
+      `--slow-viewer-min-lag-bytes (${c.slowViewerMinLagBytes}) must be below --viewer-buffer-bytes (${c.viewerBufferBytes}): skipping must come before closing`,
+    );
   }
   if (c.viewerTotalBufferBytes < c.viewerBufferBytes) {
-    throw new ConfigError(`--viewer-total-buffer-bytes (${c.viewerTotalBufferBytes}) must be at least --viewer-buffer-bytes (${c.viewerBufferBytes}): it is the budget of all viewers together`);
+    throw new ConfigError(
+      `--viewer-total-buffer-bytes (${c.viewerTotalBufferBytes}) must be at least --viewer-buffer-bytes (${c.viewerBufferBytes}): it is the budget of all viewers together`,
+    );
   }
   if (c.maxViewerMessageBytes < 128) throw new ConfigError("--max-viewer-message-bytes must be at least 128 bytes");
   const ingests = [{ port: c.ingestPort, stream: c.ingestStream }, ...c.extraIngests];
   const ports = ingests.map((i) => i.port).filter((p) => p !== 0);
   const dupPort = ports.find((p, i) => ports.indexOf(p) !== i || p === c.httpPort);
-  if (dupPort !== undefined) throw new ConfigError(`port ${dupPort} is used twice among --ingest-port, --ingest and --http-port; give each its own port`);
+  if (dupPort !== undefined)
+    throw new ConfigError(`port ${dupPort} is used twice among --ingest-port, --ingest and --http-port; give each its own port`);
   const names = ingests.map((i) => i.stream);
   const dupName = names.find((n, i) => names.indexOf(n) !== i);
-  if (dupName) throw new ConfigError(`stream "${dupName}" is fed by two ingest ports; one stream has one publisher, so give each port its own stream name`);
+  if (dupName)
+    throw new ConfigError(
+      `stream "${dupName}" is fed by two ingest ports; one stream has one publisher, so give each port its own stream name`,
+    );
   if (c.clusterLeaseSeconds < 1 || c.clusterLeaseSeconds > 300) {
-    throw new ConfigError(`--cluster-lease-seconds must be from 1 to 300 (got ${c.clusterLeaseSeconds}): it is renewed every third of it, and a crashed node's streams stay claimed that long`);
+    throw new ConfigError(
+      `--cluster-lease-seconds must be from 1 to 300 (got ${c.clusterLeaseSeconds}): it is renewed every third of it, and a crashed node's streams stay claimed that long`,
+    );
   }
 }
 
 /** The `--help` text, listing every option with its environment variable and default. */
 export function helpText(): string {
-  const rows = OPTIONS.map((o) => `  ${`${o.flag} <${o.kind}>`.padEnd(34)} ${o.help}\n  ${"".padEnd(34)} env ${o.env}, default ${o.default || "(none)"}`);
+  const rows = OPTIONS.map(
+    (o) => `  ${`${o.flag} <${o.kind}>`.padEnd(34)} ${o.help}\n  ${"".padEnd(34)} env ${o.env}, default ${o.default || "(none)"}`,
+  );
   return [
     "Sluice: low-latency live video relay (fMP4/WebM over TCP in, WebSocket + MSE out).",
     "",

@@ -38,10 +38,31 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const fanout = createFanout(config, log);
   // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
   const cluster: Cluster | undefined = config.redis
-    ? await (await import("./cluster/index.ts")).startCluster({ redis: config.redis, clusterLeaseSeconds: config.clusterLeaseSeconds, registry, log })
+    ? await (await import("./cluster/index.ts")).startCluster({
+        redis: config.redis,
+        clusterLeaseSeconds: config.clusterLeaseSeconds,
+        registry,
+        log,
+      })
     : undefined;
-  const admission = new PublisherAdmission(config, { registry, sink: cluster ? cluster.wrapSink(fanout) : fanout, log, counters, cluster: cluster?.claims });
-  const http = startHttpServer(config, { registry, counters, log, config, staticDir, playerJs, admission, fanout, cluster: cluster?.routes });
+  const admission = new PublisherAdmission(config, {
+    registry,
+    sink: cluster ? cluster.wrapSink(fanout) : fanout,
+    log,
+    counters,
+    cluster: cluster?.claims,
+  });
+  const http = startHttpServer(config, {
+    registry,
+    counters,
+    log,
+    config,
+    staticDir,
+    playerJs,
+    admission,
+    fanout,
+    cluster: cluster?.routes,
+  });
   cluster?.attach(fanout);
   const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];

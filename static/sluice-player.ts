@@ -16,10 +16,10 @@
 
 import { SluicePlayerElement } from "./player/element.ts";
 
-export { SluicePlayerElement };
-export type { PlayerState, StateChangeDetail } from "./player/state.ts";
-export type { SluiceStats } from "./player/player-stats.ts";
 export type { LatencyKind, LatencySample } from "./player/latency-meter.ts";
+export type { SluiceStats } from "./player/player-stats.ts";
+export type { PlayerState, StateChangeDetail } from "./player/state.ts";
+export { SluicePlayerElement };
 
 if (typeof customElements !== "undefined" && !customElements.get("sluice-player")) {
   customElements.define("sluice-player", SluicePlayerElement);

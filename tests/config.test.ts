@@ -27,7 +27,10 @@ describe("config", () => {
   });
 
   test("--ingest repeats and the environment takes a comma-separated list", () => {
-    expect(cfg(["--ingest", "9091=cam2", "--ingest", "9092=cam3"]).extraIngests).toEqual([{ port: 9091, stream: "cam2" }, { port: 9092, stream: "cam3" }]);
+    expect(cfg(["--ingest", "9091=cam2", "--ingest", "9092=cam3"]).extraIngests).toEqual([
+      { port: 9091, stream: "cam2" },
+      { port: 9092, stream: "cam3" },
+    ]);
     expect(cfg([], { SLUICE_INGEST: "9091=cam2,9092=cam3" }).extraIngests).toHaveLength(2);
   });
 

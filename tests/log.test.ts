@@ -26,7 +26,11 @@ describe("log values", () => {
 
   test("a logged line holds its fields on one line", () => {
     const lines: string[] = [];
-    createLogger("info", (l) => lines.push(l)).warn("viewer-refused", { stream: "a\nb", remote: "1.2.3.4:5", reason: "\u001b]0;title\u0007" });
+    createLogger("info", (l) => lines.push(l)).warn("viewer-refused", {
+      stream: "a\nb",
+      remote: "1.2.3.4:5",
+      reason: "\u001b]0;title\u0007",
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(RAW_CONTROL);
     expect(lines[0]).toContain('stream="a\\u000ab"');

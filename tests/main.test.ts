@@ -8,7 +8,15 @@ test("--help prints every option and exits 0", () => {
   const r = Bun.spawnSync([process.execPath, "run", "src/main.ts", "--help"], { cwd: ROOT });
   expect(r.exitCode).toBe(0);
   const out = r.stdout.toString();
-  for (const flag of ["--ingest-port", "--http-port", "--ingest-stream", "--gop-cache-bytes", "--viewer-buffer-bytes", "--max-element-bytes"]) expect(out).toContain(flag);
+  for (const flag of [
+    "--ingest-port",
+    "--http-port",
+    "--ingest-stream",
+    "--gop-cache-bytes",
+    "--viewer-buffer-bytes",
+    "--max-element-bytes",
+  ])
+    expect(out).toContain(flag);
 });
 
 test("an invalid option exits 2 with a message saying what to fix", () => {
@@ -18,9 +26,26 @@ test("an invalid option exits 2 with a message saying what to fix", () => {
 });
 
 test("bun run src/main.ts serves the player and stops cleanly on SIGTERM", async () => {
-  const proc = Bun.spawn([process.execPath, "run", "src/main.ts", "--http-host", "127.0.0.1", "--http-port", "0", "--ingest-host", "127.0.0.1", "--ingest-port", "0"], {
-    cwd: ROOT, stdout: "pipe", stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      "run",
+      "src/main.ts",
+      "--http-host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--ingest-host",
+      "127.0.0.1",
+      "--ingest-port",
+      "0",
+    ],
+    {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const reader = proc.stdout.getReader();
   let out = "";
   let port = 0;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { ClientConfig, ClientResult } from "../child/clients.ts";
-import { BUN, cpuSeconds, lineReader, machineJiffies, rssKiB, spawnChild, startServer, stop } from "./processes.ts";
 import type { PublisherConfig } from "../child/publisher.ts";
+import { BUN, cpuSeconds, lineReader, machineJiffies, rssKiB, spawnChild, startServer, stop } from "./processes.ts";
 import { fragmentsFor, type Plan, TMP } from "./recording.ts";
 import { median, percentile } from "./stats.ts";
 
@@ -73,8 +73,20 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     const rss0 = rssKiB(server.pid);
     split(o.viewers, o.clientProcs).forEach((count, i) => {
       const out = resolve(TMP, `${tag}-clients${i}.json`);
-      const cfg: ClientConfig = { url: server.wsUrl, count, mode: o.server, recording: plan.path, seconds: o.seconds, out, hardTimeoutMs: (o.seconds + 120) * 1000 };
-      const proc = spawnChild([BUN, "bench/child/clients.ts", JSON.stringify(cfg)], { stdin: "pipe", stdout: "pipe", log: `${tag}-clients${i}.log` });
+      const cfg: ClientConfig = {
+        url: server.wsUrl,
+        count,
+        mode: o.server,
+        recording: plan.path,
+        seconds: o.seconds,
+        out,
+        hardTimeoutMs: (o.seconds + 120) * 1000,
+      };
+      const proc = spawnChild([BUN, "bench/child/clients.ts", JSON.stringify(cfg)], {
+        stdin: "pipe",
+        stdout: "pipe",
+        log: `${tag}-clients${i}.log`,
+      });
       clients.push({ proc, lines: lineReader(proc), out });
     });
     const ready = await Promise.all(clients.map((c) => c.lines.next((l) => l.startsWith("ready"), 90_000, "clients ready")));
@@ -85,7 +97,8 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     const idle: number[] = [];
     for (let i = 0; i < 3; i++, await Bun.sleep(300)) idle.push(rssKiB(server.pid));
     const idleCpu = cpuSeconds(server.pid);
-    const idleCpuPct = (100 * (idleCpu.user + idleCpu.sys - idleFrom.cpu.user - idleFrom.cpu.sys)) / ((performance.now() - idleFrom.at) / 1000);
+    const idleCpuPct =
+      (100 * (idleCpu.user + idleCpu.sys - idleFrom.cpu.user - idleFrom.cpu.sys)) / ((performance.now() - idleFrom.at) / 1000);
 
     const cpu0 = cpuSeconds(server.pid);
     const m0 = machineJiffies();
@@ -104,11 +117,13 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     // Every client says "done" when all its viewers have the last fragment; stragglers are told to stop.
     await Promise.all(
       clients.map((c) =>
-        c.lines.next((l) => l === "done", 15_000, "clients done").catch(() => {
-          c.proc.stdin!.write("stop\n");
-          c.proc.stdin!.flush();
-          return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
-        }),
+        c.lines
+          .next((l) => l === "done", 15_000, "clients done")
+          .catch(() => {
+            c.proc.stdin!.write("stop\n");
+            c.proc.stdin!.flush();
+            return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
+          }),
       ),
     );
     const cpu1 = cpuSeconds(server.pid);

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
+import type { PublisherConfig } from "../child/publisher.ts";
 import { wallMs } from "./clock.ts";
 import { BUN, spawnChild, startServer, stop } from "./processes.ts";
-import type { PublisherConfig } from "../child/publisher.ts";
 import { mfhdSequence, type Plan, TMP } from "./recording.ts";
 import { percentile } from "./stats.ts";
 

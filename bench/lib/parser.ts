@@ -43,7 +43,8 @@ export function measureParser(plan: Plan, reps = 9, passes = 5): ParserResult {
     }
   };
   const copy = () => {
-    for (let p = 0; p < passes; p++) for (let i = 0, off = 0; i < chunks.length; off += chunks[i]!.byteLength, i++) dst.set(chunks[i]!, off);
+    for (let p = 0; p < passes; p++)
+      for (let i = 0, off = 0; i < chunks.length; off += chunks[i]!.byteLength, i++) dst.set(chunks[i]!, off);
   };
   let keep = 0;
   const slice = () => {
@@ -56,7 +57,8 @@ export function measureParser(plan: Plan, reps = 9, passes = 5): ParserResult {
     runs.copy.push(timed(mb, copy));
     runs.slice.push(timed(mb, slice));
   }
-  if (events !== (plan.fragments.length + 1) * passes * (reps + 3) || keep === 0) throw new Error(`parser emitted ${events} events, expected ${(plan.fragments.length + 1) * passes * (reps + 3)}`);
+  if (events !== (plan.fragments.length + 1) * passes * (reps + 3) || keep === 0)
+    throw new Error(`parser emitted ${events} events, expected ${(plan.fragments.length + 1) * passes * (reps + 3)}`);
   const sizes = plan.fragments.map((f) => f.length);
   return {
     recording: plan.path.split("/").pop()!,

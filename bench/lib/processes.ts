@@ -20,7 +20,10 @@ export const SLUICE_MAIN = process.env.BENCH_SLUICE_MAIN || "src/main.ts";
 
 const live = new Set<Subprocess>();
 
-export function spawnChild(cmd: string[], opts: { log?: string; stdin?: "pipe" | "ignore"; stdout?: "pipe" } = {}): Subprocess<"pipe" | "ignore", "pipe", "inherit"> {
+export function spawnChild(
+  cmd: string[],
+  opts: { log?: string; stdin?: "pipe" | "ignore"; stdout?: "pipe" } = {},
+): Subprocess<"pipe" | "ignore", "pipe", "inherit"> {
   mkdirSync(LOGS, { recursive: true });
   const logFile = opts.log ? Bun.file(resolve(LOGS, opts.log)) : "ignore";
   const proc = Bun.spawn(["bash", "-c", FD_LIMIT, "bash", ...cmd], {
@@ -100,14 +103,33 @@ export async function startServer(kind: "sluice" | "baseline", extraArgs: string
   const ingestPort = freePort();
   const cmd =
     kind === "sluice"
-      ? [BUN, "run", SLUICE_MAIN, "--http-host", "127.0.0.1", "--http-port", String(httpPort), "--ingest-host", "127.0.0.1", "--ingest-port", String(ingestPort), "--log-level", "warn", ...BENCH_LIMITS, ...extraArgs]
+      ? [
+          BUN,
+          "run",
+          SLUICE_MAIN,
+          "--http-host",
+          "127.0.0.1",
+          "--http-port",
+          String(httpPort),
+          "--ingest-host",
+          "127.0.0.1",
+          "--ingest-port",
+          String(ingestPort),
+          "--log-level",
+          "warn",
+          ...BENCH_LIMITS,
+          ...extraArgs,
+        ]
       : ["node", "bench/child/baseline-relay.mjs", String(httpPort), String(ingestPort)];
   const proc = spawnChild(cmd, { log });
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${kind} exited with ${proc.exitCode} at start (see ${resolve(LOGS, log)})`);
     // Sluice answers /healthz; the baseline's ws server answers any plain GET with 426.
-    const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz`).then(() => true, () => false);
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz`).then(
+      () => true,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`${kind} did not answer HTTP within 20 s`);
     await Bun.sleep(50);

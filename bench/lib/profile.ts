@@ -30,12 +30,18 @@ export function perfAvailable(): boolean {
 
 export async function perfProfile(pid: number, seconds: number, name: string): Promise<Profile | undefined> {
   const file = resolve(TMP, `${name}.perf.data`);
-  const rec = Bun.spawn(["perf", "record", "-F", "499", "-p", String(pid), "-o", file, "--", "sleep", String(seconds)], { stdout: "ignore", stderr: "ignore" });
+  const rec = Bun.spawn(["perf", "record", "-F", "499", "-p", String(pid), "-o", file, "--", "sleep", String(seconds)], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   const timer = setTimeout(() => rec.kill("SIGKILL"), (seconds + 30) * 1000);
   const code = await rec.exited;
   clearTimeout(timer);
   if (code !== 0) return undefined;
-  const report = Bun.spawnSync(["perf", "report", "-i", file, "--stdio", "--no-children", "--sort", "dso,sym"], { stderr: "ignore", timeout: 60_000 });
+  const report = Bun.spawnSync(["perf", "report", "-i", file, "--stdio", "--no-children", "--sort", "dso,sym"], {
+    stderr: "ignore",
+    timeout: 60_000,
+  });
   const rows: ProfileRow[] = [];
   for (const line of report.stdout.toString().split("\n")) {
     const m = /^\s+([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.+?)\s*$/.exec(line);
@@ -46,6 +52,9 @@ export async function perfProfile(pid: number, seconds: number, name: string): P
   return {
     top: rows.slice(0, 12),
     userCopyPct: rows.filter((r) => !r.dso.includes("kernel") && /memmove|memcpy/.test(r.symbol)).reduce((n, r) => n + r.pct, 0),
-    byDso: [...byDso].map(([dso, pct]) => ({ dso, pct })).sort((a, b) => b.pct - a.pct).slice(0, 6),
+    byDso: [...byDso]
+      .map(([dso, pct]) => ({ dso, pct }))
+      .sort((a, b) => b.pct - a.pct)
+      .slice(0, 6),
   };
 }

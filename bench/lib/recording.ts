@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { resolve } from "node:path";
-import { createParser, type ContainerFormat } from "../../src/container/index.ts";
+import { type ContainerFormat, createParser } from "../../src/container/index.ts";
 
 /**
  * The recordings the benchmarks replay, made with ffmpeg at bench time into the git-ignored
@@ -30,16 +30,85 @@ export interface Plan {
 }
 
 const SECONDS = 30;
-const SOURCE = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(SECONDS)];
-const X264 = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "1M", "-c:a", "aac", "-b:a", "128k"];
-const FMP4 = (fragUs: number) => ["-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_keyframe+skip_trailer", "-frag_duration", String(fragUs)];
+const SOURCE = [
+  "-f",
+  "lavfi",
+  "-i",
+  "testsrc2=size=1280x720:rate=25",
+  "-f",
+  "lavfi",
+  "-i",
+  "sine=frequency=440:sample_rate=48000",
+  "-t",
+  String(SECONDS),
+];
+const X264 = [
+  "-c:v",
+  "libx264",
+  "-preset",
+  "veryfast",
+  "-tune",
+  "zerolatency",
+  "-g",
+  "50",
+  "-keyint_min",
+  "50",
+  "-sc_threshold",
+  "0",
+  "-pix_fmt",
+  "yuv420p",
+  "-b:v",
+  "4M",
+  "-maxrate",
+  "4M",
+  "-bufsize",
+  "1M",
+  "-c:a",
+  "aac",
+  "-b:a",
+  "128k",
+];
+const FMP4 = (fragUs: number) => [
+  "-f",
+  "mp4",
+  "-movflags",
+  "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
+  "-frag_duration",
+  String(fragUs),
+];
 
 /** The ffmpeg commands, for the report. */
 export const RECIPES = {
   fmp4Small: ["ffmpeg", ...SOURCE, ...X264, ...FMP4(100_000), "pipe:1"],
   /** Same coded media, re-fragmented: a fragment per second (2 s GOP, so every other one starts with a keyframe). */
   fmp4Large: ["ffmpeg", "-i", "<fmp4Small>", "-c", "copy", ...FMP4(1_000_000), "pipe:1"],
-  webm: ["ffmpeg", ...SOURCE, "-c:v", "libvpx", "-b:v", "4M", "-deadline", "realtime", "-cpu-used", "8", "-g", "50", "-pix_fmt", "yuv420p", "-c:a", "libopus", "-b:a", "96k", "-f", "webm", "-live", "1", "-cluster_time_limit", "100", "pipe:1"],
+  webm: [
+    "ffmpeg",
+    ...SOURCE,
+    "-c:v",
+    "libvpx",
+    "-b:v",
+    "4M",
+    "-deadline",
+    "realtime",
+    "-cpu-used",
+    "8",
+    "-g",
+    "50",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "libopus",
+    "-b:a",
+    "96k",
+    "-f",
+    "webm",
+    "-live",
+    "1",
+    "-cluster_time_limit",
+    "100",
+    "pipe:1",
+  ],
 };
 
 const FILES = { fmp4Small: "h264-aac-720p-100ms.mp4", fmp4Large: "h264-aac-720p-1s.mp4", webm: "vp8-opus-720p-100ms.webm" };
@@ -52,7 +121,10 @@ export async function ensureRecordings(): Promise<Record<keyof typeof FILES, str
     if (existsSync(paths[key])) continue;
     const cmd = RECIPES[key].map((a) => (a === "<fmp4Small>" ? paths.fmp4Small : a));
     const part = `${paths[key]}.part`;
-    const proc = Bun.spawn([cmd[0]!, "-hide_banner", "-loglevel", "error", "-y", ...cmd.slice(1)], { stdout: Bun.file(part), stderr: "inherit" });
+    const proc = Bun.spawn([cmd[0]!, "-hide_banner", "-loglevel", "error", "-y", ...cmd.slice(1)], {
+      stdout: Bun.file(part),
+      stderr: "inherit",
+    });
     const timer = setTimeout(() => proc.kill(), 180_000);
     const code = await proc.exited;
     clearTimeout(timer);
@@ -74,7 +146,13 @@ export async function loadPlan(path: string): Promise<Plan> {
   const t0 = rest[0]?.type === "fragment" ? rest[0].decodeTime / rest[0].timescale : 0;
   const fragments = rest.map((ev, i): PlannedFragment => {
     if (ev.type !== "fragment") throw new Error(`${path}: a second init segment`);
-    const f = { seq: ev.sequence ?? i + 1, offset, length: ev.bytes.byteLength, time: ev.decodeTime / ev.timescale - t0, keyframe: ev.keyframe };
+    const f = {
+      seq: ev.sequence ?? i + 1,
+      offset,
+      length: ev.bytes.byteLength,
+      time: ev.decodeTime / ev.timescale - t0,
+      keyframe: ev.keyframe,
+    };
     offset += f.length;
     return f;
   });

@@ -46,13 +46,25 @@ Machine: ${m.nproc} CPUs (${m.cpuModel}), ${fmt(m.memoryGiB, 1)} GiB RAM, Linux 
   for (const r of sluice.filter((r) => r.viewers >= 500)) {
     const b = base(r);
     if (!b) continue;
-    rows.push([`server CPU per delivered GB ≤ baseline (${r.variant} fragments, ${r.viewers} viewers)`, `${fmt(r.cpuPerGB, 2)} vs ${fmt(b.cpuPerGB, 2)} cpu-s/GB (${ratio(r.cpuPerGB, b.cpuPerGB)})`, ok(r.cpuPerGB <= b.cpuPerGB)]);
+    rows.push([
+      `server CPU per delivered GB ≤ baseline (${r.variant} fragments, ${r.viewers} viewers)`,
+      `${fmt(r.cpuPerGB, 2)} vs ${fmt(b.cpuPerGB, 2)} cpu-s/GB (${ratio(r.cpuPerGB, b.cpuPerGB)})`,
+      ok(r.cpuPerGB <= b.cpuPerGB),
+    ]);
   }
   for (const r of sluice.filter((r) => r.viewers <= 500)) {
     const b = base(r);
     if (!b) continue;
-    rows.push([`p99 added latency < baseline (${r.variant}, ${r.viewers} viewers)`, `${fmt(r.latency.p99)} vs ${fmt(b.latency.p99)} ms`, ok(r.latency.p99 < b.latency.p99)]);
-    rows.push([`p99 added latency ≤ write floor + 2 ms (${r.variant}, ${r.viewers} viewers)`, `${fmt(r.latency.p99)} ms vs floor ${fmt(r.floor.p99)} + 2 ms`, ok(r.latency.p99 <= r.floor.p99 + 2)]);
+    rows.push([
+      `p99 added latency < baseline (${r.variant}, ${r.viewers} viewers)`,
+      `${fmt(r.latency.p99)} vs ${fmt(b.latency.p99)} ms`,
+      ok(r.latency.p99 < b.latency.p99),
+    ]);
+    rows.push([
+      `p99 added latency ≤ write floor + 2 ms (${r.variant}, ${r.viewers} viewers)`,
+      `${fmt(r.latency.p99)} ms vs floor ${fmt(r.floor.p99)} + 2 ms`,
+      ok(r.latency.p99 <= r.floor.p99 + 2),
+    ]);
   }
   const cached = R.joins.find((j) => j.cache);
   if (cached) {
@@ -62,11 +74,21 @@ Machine: ${m.nproc} CPUs (${m.cpuModel}), ${fmt(m.memoryGiB, 1)} GiB RAM, Linux 
       ok(cached.connectToKeyframe.p99 < 50 && cached.failed === 0),
     ]);
   }
-  for (const p of R.parsers) rows.push([`parser ≥ 1 GB/s (${p.format}, ${p.recording})`, `${fmt(p.parseMBps, 0)} MB/s`, ok(p.parseMBps >= 1000)]);
+  for (const p of R.parsers)
+    rows.push([`parser ≥ 1 GB/s (${p.format}, ${p.recording})`, `${fmt(p.parseMBps, 0)} MB/s`, ok(p.parseMBps >= 1000)]);
   const idle = sluice.filter((r) => r.viewers === Math.max(...sluice.map((s) => s.viewers)))[0];
-  if (idle) rows.push([`idle viewer memory ≤ 20 KB (${idle.viewers} idle viewers, no stream)`, `${fmt(idle.idlePerViewerKiB)} KiB per viewer`, ok(idle.idlePerViewerKiB <= 20)]);
+  if (idle)
+    rows.push([
+      `idle viewer memory ≤ 20 KB (${idle.viewers} idle viewers, no stream)`,
+      `${fmt(idle.idlePerViewerKiB)} KiB per viewer`,
+      ok(idle.idlePerViewerKiB <= 20),
+    ]);
   const lost = R.fanout.reduce((n, r) => n + r.missing + r.corrupt, 0);
-  rows.push(["no fragment lost, altered or reordered (every run, both servers)", `${lost} bad of ${R.fanout.reduce((n, r) => n + r.fragments * r.viewers, 0)} deliveries`, ok(lost === 0)]);
+  rows.push([
+    "no fragment lost, altered or reordered (every run, both servers)",
+    `${lost} bad of ${R.fanout.reduce((n, r) => n + r.fragments * r.viewers, 0)} deliveries`,
+    ok(lost === 0),
+  ]);
   out.push(`## Targets (reported, not asserted)\n\n${table(["target", "measured", "status"], rows)}`);
   out.push(whereTheCostIs(R, sluice, base));
 
@@ -76,29 +98,70 @@ Machine: ${m.nproc} CPUs (${m.cpuModel}), ${fmt(m.memoryGiB, 1)} GiB RAM, Linux 
 Same recording, same client processes, same run. Recordings (made by ffmpeg at bench time in \`.bench-tmp/\`), replayed for ${R.seconds} s at real time (paced by the fragments' decode times) to the ingest TCP port:
 
 ${table(
-    ["variant", "file", "bitrate", "fragments", "median fragment"],
-    R.recordings.map((r) => [r.variant, `\`${r.file}\``, `${fmt(r.mbps, 2)} Mbit/s`, String(r.fragments), `${fmt(r.medianFragmentBytes / 1000, 0)} KB`]),
-  )}
+  ["variant", "file", "bitrate", "fragments", "median fragment"],
+  R.recordings.map((r) => [
+    r.variant,
+    `\`${r.file}\``,
+    `${fmt(r.mbps, 2)} Mbit/s`,
+    String(r.fragments),
+    `${fmt(r.medianFragmentBytes / 1000, 0)} KB`,
+  ]),
+)}
 
 Viewers are spread over ${R.clientProcs} Bun client processes. Sluice runs as \`bun run src/main.ts\`, the baseline as \`node bench/child/baseline-relay.mjs\` (node + \`net\` + \`ws\`, every TCP chunk sent as is to every client); each is its own process, so CPU (utime+stime from /proc/<pid>/stat, over the streaming window) and RSS (VmRSS) are the server's alone. RSS per viewer = (RSS with N viewers − RSS with none) ÷ N, idle (connected, no stream) and while streaming (median of samples); at 100 viewers it is dominated by fixed costs (heap growth, fragment copies, the GOP cache), so read it at 1000. "idle CPU" = server CPU with the N viewers connected and no stream (timers, pings), in % of one core. "machine busy" = all CPUs, all processes, during streaming. "lost" counts fragments a viewer never received plus messages whose bytes/order differ from the recording (Sluice: mfhd sequence numbers consecutive and bytes equal; baseline: byte stream equal to the recording).
 
 ${table(
-    ["fragments", "viewers", "server", "delivered MB/s", "server CPU s (user + sys)", "CPU s per delivered GB", "idle CPU", "RSS/viewer idle KiB", "RSS/viewer streaming KiB", "lost", "machine busy"],
-    R.fanout.map((r) => [
-      r.variant, String(r.viewers), r.server, fmt(r.deliveredMBps, 0), `${fmt(r.cpuUser + r.cpuSys, 2)} (${fmt(r.cpuUser, 2)} + ${fmt(r.cpuSys, 2)})`, fmt(r.cpuPerGB, 3),
-      `${fmt(Math.max(0, r.idleCpuPct), 1)} %`, fmt(r.idlePerViewerKiB), fmt(r.streamPerViewerKiB), String(r.missing + r.corrupt), `${fmt(r.machineBusyPct, 0)} %`,
-    ]),
-  )}
+  [
+    "fragments",
+    "viewers",
+    "server",
+    "delivered MB/s",
+    "server CPU s (user + sys)",
+    "CPU s per delivered GB",
+    "idle CPU",
+    "RSS/viewer idle KiB",
+    "RSS/viewer streaming KiB",
+    "lost",
+    "machine busy",
+  ],
+  R.fanout.map((r) => [
+    r.variant,
+    String(r.viewers),
+    r.server,
+    fmt(r.deliveredMBps, 0),
+    `${fmt(r.cpuUser + r.cpuSys, 2)} (${fmt(r.cpuUser, 2)} + ${fmt(r.cpuSys, 2)})`,
+    fmt(r.cpuPerGB, 3),
+    `${fmt(Math.max(0, r.idleCpuPct), 1)} %`,
+    fmt(r.idlePerViewerKiB),
+    fmt(r.streamPerViewerKiB),
+    String(r.missing + r.corrupt),
+    `${fmt(r.machineBusyPct, 0)} %`,
+  ]),
+)}
 
 Sluice ÷ baseline (below 1 = Sluice better, except delivered MB/s where 1 = both delivered everything):
 
 ${table(
-    ["fragments", "viewers", "delivered MB/s", "CPU per GB", "user CPU", "system CPU", "RSS/viewer streaming", "p50 latency", "p99 latency"],
-    sluice.flatMap((r) => {
-      const b = base(r);
-      return b ? [[r.variant, String(r.viewers), ratio(r.deliveredMBps, b.deliveredMBps), ratio(r.cpuPerGB, b.cpuPerGB), ratio(r.cpuUser, b.cpuUser), ratio(r.cpuSys, b.cpuSys), ratio(r.streamPerViewerKiB, b.streamPerViewerKiB), ratio(r.latency.p50, b.latency.p50), ratio(r.latency.p99, b.latency.p99)]] : [];
-    }),
-  )}`);
+  ["fragments", "viewers", "delivered MB/s", "CPU per GB", "user CPU", "system CPU", "RSS/viewer streaming", "p50 latency", "p99 latency"],
+  sluice.flatMap((r) => {
+    const b = base(r);
+    return b
+      ? [
+          [
+            r.variant,
+            String(r.viewers),
+            ratio(r.deliveredMBps, b.deliveredMBps),
+            ratio(r.cpuPerGB, b.cpuPerGB),
+            ratio(r.cpuUser, b.cpuUser),
+            ratio(r.cpuSys, b.cpuSys),
+            ratio(r.streamPerViewerKiB, b.streamPerViewerKiB),
+            ratio(r.latency.p50, b.latency.p50),
+            ratio(r.latency.p99, b.latency.p99),
+          ],
+        ]
+      : [];
+  }),
+)}`);
 
   // ---- 2. latency
   out.push(`## 2. Added latency
@@ -106,12 +169,33 @@ ${table(
 From the publisher process writing a fragment's last byte to a viewer receiving it (Sluice: the fragment's message; baseline: the chunk holding its last byte), both stamped with \`performance.timeOrigin + performance.now()\` (same machine clock, µs resolution), matched by mfhd sequence number; percentiles over every (fragment, viewer) pair, leaving out the fragments of the first ${R.warmupSeconds} s (fresh connections, TCP buffers still growing; the p99 including them is shown). Write floor = fragment size × N ÷ loopback bandwidth (the time just to push one fragment to every viewer through loopback), to compare with "last viewer" (per fragment, the delay until the last of the N viewers had it; "first viewer" likewise: the path without fan-out), with loopback bandwidth measured in this run: ${fmt(R.loopback.bytesPerMs / 1e6, 2)} GB/s (median of ${R.loopback.runsGBps.map((g) => fmt(g, 2)).join(", ")} GB/s; one Bun TCP pair, 1 GiB each). "CPU per fragment" = server CPU per delivered GB × bytes of one median fragment to all N viewers: the fan-out of one fragment runs on one thread, so the last viewer cannot get it sooner.
 
 ${table(
-    ["fragments", "viewers", "server", "p50 ms", "p99 ms", "p99 incl. warm-up", "first viewer p50", "last viewer p50", "write floor p50 / p99 ms", "p99 − floor p99", "CPU per fragment ms"],
-    R.fanout.map((r) => [
-      r.variant, String(r.viewers), r.server, fmt(r.latency.p50), fmt(r.latency.p99), fmt(r.latencyAllP99), fmt(r.firstViewerP50), fmt(r.lastViewerP50),
-      `${fmt(r.floor.p50)} / ${fmt(r.floor.p99)}`, fmt(r.latency.p99 - r.floor.p99), fmt(cpuMsPerFragment(r)),
-    ]),
-  )}
+  [
+    "fragments",
+    "viewers",
+    "server",
+    "p50 ms",
+    "p99 ms",
+    "p99 incl. warm-up",
+    "first viewer p50",
+    "last viewer p50",
+    "write floor p50 / p99 ms",
+    "p99 − floor p99",
+    "CPU per fragment ms",
+  ],
+  R.fanout.map((r) => [
+    r.variant,
+    String(r.viewers),
+    r.server,
+    fmt(r.latency.p50),
+    fmt(r.latency.p99),
+    fmt(r.latencyAllP99),
+    fmt(r.firstViewerP50),
+    fmt(r.lastViewerP50),
+    `${fmt(r.floor.p50)} / ${fmt(r.floor.p99)}`,
+    fmt(r.latency.p99 - r.floor.p99),
+    fmt(cpuMsPerFragment(r)),
+  ]),
+)}
 
 ${tradeOff(R)}`);
 
@@ -121,12 +205,17 @@ ${tradeOff(R)}`);
 ${cached ? cached.joins : 100} viewers join one by one (every 103 ms, so they sample every phase of the 2 s GOP) while the ${R.recordings[0]?.variant} stream is live (a Sluice process of its own, no other viewers); each stamps \`new WebSocket()\`, the \`open\` event and the first keyframe fragment. Sluice sends \`stream\` + init + GOP from its \`open\` handler, so with the cache the keyframe arrives right behind the handshake.
 
 ${table(
-    ["GOP cache", "joins", "failed", "connect → keyframe p50 ms", "p99 ms", "open → keyframe p50 / p99 ms", "connect → open p50 / p99 ms"],
-    R.joins.map((j) => [
-      j.cache ? "on (default 8 MiB)" : "off (`--gop-cache-bytes 0`)", String(j.joins), String(j.failed), fmt(j.connectToKeyframe.p50), fmt(j.connectToKeyframe.p99),
-      `${fmt(j.openToKeyframe.p50)} / ${fmt(j.openToKeyframe.p99)}`, `${fmt(j.connectToOpen.p50)} / ${fmt(j.connectToOpen.p99)}`,
-    ]),
-  )}`);
+  ["GOP cache", "joins", "failed", "connect → keyframe p50 ms", "p99 ms", "open → keyframe p50 / p99 ms", "connect → open p50 / p99 ms"],
+  R.joins.map((j) => [
+    j.cache ? "on (default 8 MiB)" : "off (`--gop-cache-bytes 0`)",
+    String(j.joins),
+    String(j.failed),
+    fmt(j.connectToKeyframe.p50),
+    fmt(j.connectToKeyframe.p99),
+    `${fmt(j.openToKeyframe.p50)} / ${fmt(j.openToKeyframe.p99)}`,
+    `${fmt(j.connectToOpen.p50)} / ${fmt(j.connectToOpen.p99)}`,
+  ]),
+)}`);
 
   // ---- 4. parsers
   out.push(`## 4. Parser throughput\n\n${renderParsers(R.parsers)}`);
@@ -135,7 +224,12 @@ ${table(
   if (R.profile) {
     const P = R.profile;
     const part = (name: string, p?: Profile) =>
-      p ? `**${name}** — by binary: ${p.byDso.map((d) => `${d.dso} ${fmt(d.pct)} %`).join(", ")}\n\n${table(["% samples", "binary", "symbol"], p.top.map((t) => [fmt(t.pct), t.dso, `\`${t.symbol}\``]))}` : `**${name}**: no profile (perf unavailable)`;
+      p
+        ? `**${name}** — by binary: ${p.byDso.map((d) => `${d.dso} ${fmt(d.pct)} %`).join(", ")}\n\n${table(
+            ["% samples", "binary", "symbol"],
+            p.top.map((t) => [fmt(t.pct), t.dso, `\`${t.symbol}\``]),
+          )}`
+        : `**${name}**: no profile (perf unavailable)`;
     out.push(`## Where the server CPU goes (perf)
 
 \`perf record -F 499 -p <server pid>\` for ${P.seconds} s in the middle of an extra ${P.variant}-fragment run with ${P.viewers} viewers (not one of the measured runs above), \`perf report --no-children --sort dso,sym\`:
@@ -160,24 +254,44 @@ export function renderParsers(parsers: ParserResult[]): string {
   return `Each recording fed in 64 KiB chunks to a fresh push parser (\`createParser(format)\` from \`src/container\`), in this (Bun) process; references over the same chunks: one copy of every byte into a preallocated buffer the size of the recording (memcpy, the physical limit) and \`Uint8Array.slice\` of each chunk (allocation + copy). Median of ${parsers[0]?.parseRunsMBps.length ?? 0} repetitions of 5 passes each, after 3 warm-up repetitions.
 
 ${table(
-    ["recording", "format", "median fragment", "parser MB/s", "copy MB/s", "slice MB/s", "parser ÷ copy", "parser runs MB/s (min – max)"],
-    parsers.map((p) => [`\`${p.recording}\``, p.format, `${fmt(p.medianFragmentBytes / 1000, 0)} KB`, fmt(p.parseMBps, 0), fmt(p.copyMBps, 0), fmt(p.sliceMBps, 0), ratio(p.parseMBps, p.copyMBps), `${fmt(Math.min(...p.parseRunsMBps), 0)} – ${fmt(Math.max(...p.parseRunsMBps), 0)}`]),
-  )}`;
+  ["recording", "format", "median fragment", "parser MB/s", "copy MB/s", "slice MB/s", "parser ÷ copy", "parser runs MB/s (min – max)"],
+  parsers.map((p) => [
+    `\`${p.recording}\``,
+    p.format,
+    `${fmt(p.medianFragmentBytes / 1000, 0)} KB`,
+    fmt(p.parseMBps, 0),
+    fmt(p.copyMBps, 0),
+    fmt(p.sliceMBps, 0),
+    ratio(p.parseMBps, p.copyMBps),
+    `${fmt(Math.min(...p.parseRunsMBps), 0)} – ${fmt(Math.max(...p.parseRunsMBps), 0)}`,
+  ]),
+)}`;
 }
 
 function tradeOff(R: Results): string {
   const [small, large] = R.recordings;
   if (!small || !large) return "";
-  const pick = (server: string, variant: string) => R.fanout.filter((r) => r.server === server && r.variant === variant && r.viewers >= 500);
-  const cpu = (server: string, variant: string) => pick(server, variant).map((r) => fmt(r.cpuPerGB, 2)).join(" / ");
-  const last = (server: string, variant: string) => pick(server, variant).map((r) => fmt(r.lastViewerP50, 0)).join(" / ");
-  const ns = pick("sluice", large.variant).map((r) => r.viewers).join(" / ");
+  const pick = (server: string, variant: string) =>
+    R.fanout.filter((r) => r.server === server && r.variant === variant && r.viewers >= 500);
+  const cpu = (server: string, variant: string) =>
+    pick(server, variant)
+      .map((r) => fmt(r.cpuPerGB, 2))
+      .join(" / ");
+  const last = (server: string, variant: string) =>
+    pick(server, variant)
+      .map((r) => fmt(r.lastViewerP50, 0))
+      .join(" / ");
+  const ns = pick("sluice", large.variant)
+    .map((r) => r.viewers)
+    .join(" / ");
   return `Fragment size trade-off (${ns} viewers): with ~${fmt(large.medianFragmentBytes / 1000, 0)} KB fragments instead of ~${fmt(small.medianFragmentBytes / 1000, 0)} KB, CPU per GB drops from ${cpu("sluice", small.variant)} to ${cpu("sluice", large.variant)} for Sluice (baseline: ${cpu("baseline", small.variant)} → ${cpu("baseline", large.variant)}), because per-message costs (syscalls, frames, wake-ups) are paid ten times less often. The price is latency: the encoder can only emit a fragment once its ${large.variant} of media is complete, so viewers are that much further behind, and pushing one fragment to everyone takes longer (last viewer p50 ${last("sluice", small.variant)} → ${last("sluice", large.variant)} ms for Sluice). The baseline forwards TCP chunks (≤ 64 KiB) as they arrive, so the last byte of a large fragment reaches even its first viewer only after the earlier chunks went to everyone: hence its large "first viewer" delay with ${large.variant} fragments.`;
 }
 
 function sluiceClientCpu(R: Results): string {
   const r = R.fanout.find((x) => x.server === "sluice" && x.viewers === 100) ?? R.fanout[0];
-  return r ? `${fmt(r.clientCpuSeconds, 1)} cpu-s for ${r.viewers} viewers over ${R.seconds} s vs the server's ${fmt(r.cpuUser + r.cpuSys, 1)}` : "";
+  return r
+    ? `${fmt(r.clientCpuSeconds, 1)} cpu-s for ${r.viewers} viewers over ${R.seconds} s vs the server's ${fmt(r.cpuUser + r.cpuSys, 1)}`
+    : "";
 }
 
 function whereTheCostIs(R: Results, sluice: FanoutResult[], base: (r: FanoutResult) => FanoutResult | undefined): string {
@@ -195,7 +309,9 @@ function whereTheCostIs(R: Results, sluice: FanoutResult[], base: (r: FanoutResu
           : ""),
     );
   }
-  const latMiss = sluice.filter((r) => r.viewers <= 500 && base(r) && (r.latency.p99 >= base(r)!.latency.p99 || r.latency.p99 > r.floor.p99 + 2));
+  const latMiss = sluice.filter(
+    (r) => r.viewers <= 500 && base(r) && (r.latency.p99 >= base(r)!.latency.p99 || r.latency.p99 > r.floor.p99 + 2),
+  );
   if (latMiss.length) {
     const list = (f: (r: FanoutResult, b: FanoutResult) => string) => latMiss.map((r) => f(r, base(r)!)).join(" / ");
     notes.push(

@@ -19,7 +19,8 @@ export function parseCidr(text: string): CidrRange {
   const v4 = !addr.includes(":");
   const max = v4 ? 32 : 128;
   const n = len === undefined ? max : Number(len);
-  if (!Number.isInteger(n) || n < 0 || n > max || (len !== undefined && !/^\d+$/.test(len))) throw new Error(`"/${len}" in "${text}" is not a prefix length from 0 to ${max}`);
+  if (!Number.isInteger(n) || n < 0 || n > max || (len !== undefined && !/^\d+$/.test(len)))
+    throw new Error(`"/${len}" in "${text}" is not a prefix length from 0 to ${max}`);
   return { bytes, bits: v4 ? 96 + n : n, text: text.trim() };
 }
 

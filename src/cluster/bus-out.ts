@@ -97,7 +97,14 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
     o.seq = (o.seq + 1) >>> 0;
     o.initSeq = o.seq;
     o.resync = false;
-    const m: BusMessage = { type: "stream", node: nodeId, seq: o.seq, initSeq: o.initSeq, info: { format: init.format, mime: init.mime, tracks: wireTracks(init.tracks) }, init: init.bytes };
+    const m: BusMessage = {
+      type: "stream",
+      node: nodeId,
+      seq: o.seq,
+      initSeq: o.initSeq,
+      info: { format: init.format, mime: init.mime, tracks: wireTracks(init.tracks) },
+      init: init.bytes,
+    };
     const bytes = encodeMessage(m);
     const check = readMessage(bytes);
     o.unrelayable = !check.ok;
@@ -108,7 +115,12 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
         if (link.cmd.status === "ready") link.cmd.del(initKey(name), infoKey(name)).catch(() => {});
       }
       o.streamMsg = undefined;
-      log.warn("cluster-stream-not-relayed", { stream: name, node: nodeId, reason: check.reason, message: "the stream description breaks the cluster bus rules: served on this node only" });
+      log.warn("cluster-stream-not-relayed", {
+        stream: name,
+        node: nodeId,
+        reason: check.reason,
+        message: "the stream description breaks the cluster bus rules: served on this node only",
+      });
       return;
     }
     o.streamMsg = bytes;
@@ -130,7 +142,15 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
     }
     if (o.unrelayable) return;
     o.seq = (o.seq + 1) >>> 0;
-    send(stream.name, { type: "fragment", node: nodeId, seq: o.seq, initSeq: o.initSeq, keyframe: f.keyframe, ...wireTime(f), bytes: f.bytes });
+    send(stream.name, {
+      type: "fragment",
+      node: nodeId,
+      seq: o.seq,
+      initSeq: o.initSeq,
+      keyframe: f.keyframe,
+      ...wireTime(f),
+      bytes: f.bytes,
+    });
   };
   return {
     wrap: (inner) => ({
@@ -139,7 +159,8 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
         guard.run("bus-out", stream.name, () => {
           let o = out.get(stream.name);
           // A random first sequence per publisher session: (node, init sequence) then names the session.
-          if (!o) out.set(stream.name, (o = { stream, seq: (Math.random() * 2 ** 32) >>> 0, initSeq: 0, resync: false, unrelayable: false }));
+          if (!o)
+            out.set(stream.name, (o = { stream, seq: (Math.random() * 2 ** 32) >>> 0, initSeq: 0, resync: false, unrelayable: false }));
           o.stream = stream;
           if (blocked(stream.name)) o.resync = true;
           else announce(stream.name, o);
@@ -159,7 +180,8 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
           if (!o) return;
           out.delete(stream.name);
           o.seq = (o.seq + 1) >>> 0;
-          if (!blocked(stream.name) && !o.unrelayable) send(stream.name, { type: "ended", node: nodeId, seq: o.seq, initSeq: o.initSeq, error: error && wireError(error) });
+          if (!blocked(stream.name) && !o.unrelayable)
+            send(stream.name, { type: "ended", node: nodeId, seq: o.seq, initSeq: o.initSeq, error: error && wireError(error) });
         });
       },
     }),

@@ -53,7 +53,7 @@ export function onStream(st: FollowState, m: { node: string; seq: number; initSe
 /** A fragment message: what to do with it. */
 export function onFragment(st: FollowState, m: { node: string; seq: number; initSeq: number; keyframe: boolean }): FragmentVerdict {
   if (st.source === undefined || m.node !== st.source) return "ignore";
-  const gap = m.seq !== ((st.lastSeq + 1) >>> 0);
+  const gap = m.seq !== (st.lastSeq + 1) >>> 0;
   st.lastSeq = m.seq;
   if (m.initSeq !== st.initSeq) {
     st.syncing = true;

@@ -94,7 +94,10 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
 export function createFollower(d: FollowerDeps): Follower {
   const { link, nodeId, registry, sink, log, guard } = d;
   const maxFollowed = d.maxFollowed ?? MAX_FOLLOWED;
-  const followed = createFollowTable<Followed>({ max: maxFollowed, idleMs: FOLLOW_IDLE_MS, unwatchedMs: UNWATCHED_MS }, (name) => registry.get(name)?.viewers ?? 0);
+  const followed = createFollowTable<Followed>(
+    { max: maxFollowed, idleMs: FOLLOW_IDLE_MS, unwatchedMs: UNWATCHED_MS },
+    (name) => registry.get(name)?.viewers ?? 0,
+  );
   const checkMs = d.leaseMs / 4;
   let rejected = 0;
   let evicted = 0;
@@ -104,7 +107,13 @@ export function createFollower(d: FollowerDeps): Follower {
   const reject = (name: string, reason: string, from: "bus" | "init-key") => {
     rejected++;
     if (!firstReject(name)) return;
-    log.warn("cluster-bus-rejected", { stream: name, reason, from, rejected, message: "malformed message from Redis dropped; further ones for this stream are only counted (/healthz busRejected)" });
+    log.warn("cluster-bus-rejected", {
+      stream: name,
+      reason,
+      from,
+      rejected,
+      message: "malformed message from Redis dropped; further ones for this stream are only counted (/healthz busRejected)",
+    });
   };
 
   const start = (name: string, f: Followed, m: StreamMessage, fromKey: boolean) => {
@@ -133,30 +142,32 @@ export function createFollower(d: FollowerDeps): Follower {
   };
   /** Reads lease + init key; starts the stream when another node holds the lease and its init is there. Never rejects. */
   const revive = (name: string, f: Followed): Promise<void> =>
-    guard.settle("init-key", name, async () => {
-      if (f.fetching || link.cmd.status !== "ready") return;
-      f.fetching = true;
-      let reply: Array<Buffer | null>;
-      try {
-        reply = (await link.cmd.mgetBuffer(leaseKey(name), initKey(name))) as Array<Buffer | null>;
-      } catch {
-        return; // Redis unreachable: the next check tries again.
-      } finally {
-        f.fetching = false;
-      }
-      const [owner, raw] = reply;
-      if (followed.get(name) !== f || !owner || !raw) return;
-      const r = readMessage(raw);
-      if (!r.ok) return reject(name, r.reason, "init-key");
-      const m = r.message;
-      if (m.type !== "stream") return reject(name, "not-a-stream-message", "init-key");
-      if (m.node !== owner.toString() || m.node === nodeId) return;
-      if (f.state.source !== undefined && f.state.source === m.node && f.state.initSeq !== m.initSeq) {
-        // A new init of the same publisher was missed: a restart for viewers.
-        end(name, f, "missed-init");
-      }
-      start(name, f, m, true);
-    }).then(() => {});
+    guard
+      .settle("init-key", name, async () => {
+        if (f.fetching || link.cmd.status !== "ready") return;
+        f.fetching = true;
+        let reply: Array<Buffer | null>;
+        try {
+          reply = (await link.cmd.mgetBuffer(leaseKey(name), initKey(name))) as Array<Buffer | null>;
+        } catch {
+          return; // Redis unreachable: the next check tries again.
+        } finally {
+          f.fetching = false;
+        }
+        const [owner, raw] = reply;
+        if (followed.get(name) !== f || !owner || !raw) return;
+        const r = readMessage(raw);
+        if (!r.ok) return reject(name, r.reason, "init-key");
+        const m = r.message;
+        if (m.type !== "stream") return reject(name, "not-a-stream-message", "init-key");
+        if (m.node !== owner.toString() || m.node === nodeId) return;
+        if (f.state.source !== undefined && f.state.source === m.node && f.state.initSeq !== m.initSeq) {
+          // A new init of the same publisher was missed: a restart for viewers.
+          end(name, f, "missed-init");
+        }
+        start(name, f, m, true);
+      })
+      .then(() => {});
 
   const onMessage = (name: string, f: Followed, raw: Uint8Array) => {
     const r = readMessage(raw);
@@ -178,7 +189,10 @@ export function createFollower(d: FollowerDeps): Follower {
       sink.skipped(stream);
     }
     // A copy: the message buffer belongs to the Redis client's reader.
-    const cached = stream.addFragment({ type: "fragment", bytes: m.bytes.slice(), keyframe: m.keyframe, decodeTime: m.decodeTime, timescale: m.timescale }, Date.now());
+    const cached = stream.addFragment(
+      { type: "fragment", bytes: m.bytes.slice(), keyframe: m.keyframe, decodeTime: m.decodeTime, timescale: m.timescale },
+      Date.now(),
+    );
     sink.fragment(stream, cached);
   };
   // Nothing thrown here may reach the Redis client's event emitter: that would end the process.
@@ -197,19 +211,26 @@ export function createFollower(d: FollowerDeps): Follower {
    * Never rejects.
    */
   const verifyLease = (name: string, f: Followed, recheck: boolean): Promise<void> =>
-    guard.settle("lease-check", name, async () => {
-      const source = f.state.source;
-      const r = await link.cmd.multi().get(leaseKey(name)).pttl(leaseKey(name)).exec().catch(() => null);
-      const owner = r?.[0]?.[1] as string | null | undefined;
-      const ttl = r?.[1]?.[1] as number | undefined;
-      if (owner === undefined || followed.get(name) !== f || f.state.source !== source) return; // unknown, or changed meanwhile
-      if (owner !== null && owner !== source) return end(name, f, "lease-moved");
-      if (owner === null) {
-        if (Date.now() - link.recoveredAt > d.leaseMs + RETRY_CAP_MS) end(name, f, "lease-expired");
-        return;
-      }
-      if (recheck && typeof ttl === "number" && ttl >= 0 && ttl < checkMs) setTimeout(() => void verifyLease(name, f, false), ttl + 20);
-    }).then(() => {});
+    guard
+      .settle("lease-check", name, async () => {
+        const source = f.state.source;
+        const r = await link.cmd
+          .multi()
+          .get(leaseKey(name))
+          .pttl(leaseKey(name))
+          .exec()
+          .catch(() => null);
+        const owner = r?.[0]?.[1] as string | null | undefined;
+        const ttl = r?.[1]?.[1] as number | undefined;
+        if (owner === undefined || followed.get(name) !== f || f.state.source !== source) return; // unknown, or changed meanwhile
+        if (owner !== null && owner !== source) return end(name, f, "lease-moved");
+        if (owner === null) {
+          if (Date.now() - link.recoveredAt > d.leaseMs + RETRY_CAP_MS) end(name, f, "lease-expired");
+          return;
+        }
+        if (recheck && typeof ttl === "number" && ttl >= 0 && ttl < checkMs) setTimeout(() => void verifyLease(name, f, false), ttl + 20);
+      })
+      .then(() => {});
 
   const unfollow = (name: string, f: Followed, why: string) => {
     end(name, f, why);
@@ -228,7 +249,13 @@ export function createFollower(d: FollowerDeps): Follower {
     evicted++;
     if (now - lastLimitLog >= LIMIT_LOG_MS) {
       lastLimitLog = now;
-      log.warn("cluster-follow-table-full", { stream: forName, limit: maxFollowed, unfollowed: name, evicted, message: "unfollowing streams without viewers on this node to make room" });
+      log.warn("cluster-follow-table-full", {
+        stream: forName,
+        limit: maxFollowed,
+        unfollowed: name,
+        evicted,
+        message: "unfollowing streams without viewers on this node to make room",
+      });
     }
     return true;
   };
@@ -244,7 +271,11 @@ export function createFollower(d: FollowerDeps): Follower {
       followed.remember(name);
       if (now - lastLimitLog >= LIMIT_LOG_MS) {
         lastLimitLog = now;
-        log.warn("cluster-follow-limit", { stream: name, limit: maxFollowed, message: "every followed stream has viewers here: this one is served from this node only until one is free" });
+        log.warn("cluster-follow-limit", {
+          stream: name,
+          limit: maxFollowed,
+          message: "every followed stream has viewers here: this one is served from this node only until one is free",
+        });
       }
       return Promise.resolve();
     }
@@ -280,7 +311,8 @@ export function createFollower(d: FollowerDeps): Follower {
       // Streams refused or evicted too early that have viewers now.
       for (const name of followed.takeDisplaced()) {
         const stream = registry.get(name);
-        if (!followed.get(name) && stream && stream.viewers > 0 && stream.publisher === undefined) jobs.push(guard.settle("follow", name, () => follow(name)));
+        if (!followed.get(name) && stream && stream.viewers > 0 && stream.publisher === undefined)
+          jobs.push(guard.settle("follow", name, () => follow(name)));
       }
       await Promise.all(jobs);
     },

@@ -42,7 +42,14 @@ export function createGuard(log: Logger, nodeId: string): Guard {
     } catch {
       // a thrown value that cannot be printed
     }
-    log.warn("cluster-internal-error", { stream, node: nodeId, in: what, error, errors, message: "unexpected error contained; repeats are counted in /healthz, not logged" });
+    log.warn("cluster-internal-error", {
+      stream,
+      node: nodeId,
+      in: what,
+      error,
+      errors,
+      message: "unexpected error contained; repeats are counted in /healthz, not logged",
+    });
   };
   return {
     run(what, stream, fn) {

@@ -49,7 +49,11 @@ export interface ClusterOptions extends Pick<Config, "redis" | "clusterLeaseSeco
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const { registry, log } = o;
   const leaseMs = o.clusterLeaseSeconds * 1000;
-  const nodeId = `${hostname().replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 40) || "node"}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0")}`;
+  const nodeId = `${
+    hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, "")
+      .slice(0, 40) || "node"
+  }-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0")}`;
   const guard = createGuard(log, nodeId);
   const link = await connectRedis(o.redis, nodeId, log);
   const leases = createLeases(link, nodeId, leaseMs, log);
@@ -114,8 +118,14 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       stream: (name) => view.one(name),
       health: () => ({
         cluster: {
-          node: nodeId, redis: link.up ? "up" : "down", followed: follower?.followed ?? 0, followEvicted: follower?.evicted ?? 0,
-          busPublished: bus.published, busFailures: bus.failures, busRejected: follower?.rejected ?? 0, errors: guard.errors,
+          node: nodeId,
+          redis: link.up ? "up" : "down",
+          followed: follower?.followed ?? 0,
+          followEvicted: follower?.evicted ?? 0,
+          busPublished: bus.published,
+          busFailures: bus.failures,
+          busRejected: follower?.rejected ?? 0,
+          errors: guard.errors,
         },
       }),
     },

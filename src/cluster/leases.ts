@@ -59,7 +59,12 @@ export function createLeases(link: RedisLink, nodeId: string, leaseMs: number, l
       return { ok: false, owner: "unknown" };
     } catch (e) {
       entry.state = "unconfirmed";
-      log.warn("cluster-lease-degraded", { stream: name, node: nodeId, error: (e as Error).message, message: "Redis unreachable: publisher accepted locally" });
+      log.warn("cluster-lease-degraded", {
+        stream: name,
+        node: nodeId,
+        error: (e as Error).message,
+        message: "Redis unreachable: publisher accepted locally",
+      });
       return { ok: true };
     }
   };
@@ -90,25 +95,32 @@ export function createLeases(link: RedisLink, nodeId: string, leaseMs: number, l
     async renewAll() {
       const out = new Map<string, RenewOutcome>();
       await Promise.all(
-        [...entries].filter(([, e]) => e.holders > 0).map(async ([name, entry]) => {
-          let outcome: RenewOutcome;
-          try {
-            const r = await link.cmd.eval(RENEW, 1, leaseKey(name), nodeId, leaseMs);
-            outcome = r === 1 ? "renewed" : r === 2 ? "asserted" : "conflict";
-          } catch {
-            out.set(name, "failed");
-            return;
-          }
-          if (entries.get(name) !== entry) return; // released meanwhile
-          const before = entry.state;
-          entry.state = outcome === "conflict" ? "conflict" : "held";
-          if (outcome === "conflict" && before !== "conflict") {
-            const owner = await link.cmd.get(leaseKey(name)).catch(() => null);
-            log.warn("cluster-lease-conflict", { stream: name, node: nodeId, owner: owner ?? undefined, message: "another node publishes this stream: serving local viewers only, not the cluster" });
-          } else if (outcome !== "conflict" && before === "conflict") log.info("cluster-lease-regained", { stream: name, node: nodeId });
-          else if (outcome === "asserted") log.info("cluster-lease-reasserted", { stream: name, node: nodeId });
-          out.set(name, outcome);
-        }),
+        [...entries]
+          .filter(([, e]) => e.holders > 0)
+          .map(async ([name, entry]) => {
+            let outcome: RenewOutcome;
+            try {
+              const r = await link.cmd.eval(RENEW, 1, leaseKey(name), nodeId, leaseMs);
+              outcome = r === 1 ? "renewed" : r === 2 ? "asserted" : "conflict";
+            } catch {
+              out.set(name, "failed");
+              return;
+            }
+            if (entries.get(name) !== entry) return; // released meanwhile
+            const before = entry.state;
+            entry.state = outcome === "conflict" ? "conflict" : "held";
+            if (outcome === "conflict" && before !== "conflict") {
+              const owner = await link.cmd.get(leaseKey(name)).catch(() => null);
+              log.warn("cluster-lease-conflict", {
+                stream: name,
+                node: nodeId,
+                owner: owner ?? undefined,
+                message: "another node publishes this stream: serving local viewers only, not the cluster",
+              });
+            } else if (outcome !== "conflict" && before === "conflict") log.info("cluster-lease-regained", { stream: name, node: nodeId });
+            else if (outcome === "asserted") log.info("cluster-lease-reasserted", { stream: name, node: nodeId });
+            out.set(name, outcome);
+          }),
       );
       return out;
     },

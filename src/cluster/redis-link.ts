@@ -60,7 +60,8 @@ export async function connectRedis(url: string, nodeId: string, log: Logger): Pr
     if (up) {
       upSince = Date.now();
       if (reportedDown || everUp) recoveredAt = upSince;
-      if (reportedDown || everUp) log.info("cluster-redis-up", { redis: shown, node: nodeId, downSeconds: Math.round((upSince - downSince) / 100) / 10 });
+      if (reportedDown || everUp)
+        log.info("cluster-redis-up", { redis: shown, node: nodeId, downSeconds: Math.round((upSince - downSince) / 100) / 10 });
       else log.info("cluster-redis-connected", { redis: shown, node: nodeId });
       everUp = true;
       reportedDown = false;
@@ -69,7 +70,12 @@ export async function connectRedis(url: string, nodeId: string, log: Logger): Pr
     } else if (!closing) {
       downSince = Date.now();
       reportedDown = true;
-      log.warn("cluster-redis-down", { redis: shown, node: nodeId, error: lastError || "connection lost", message: "serving local publishers to local viewers only; reconnecting" });
+      log.warn("cluster-redis-down", {
+        redis: shown,
+        node: nodeId,
+        error: lastError || "connection lost",
+        message: "serving local publishers to local viewers only; reconnecting",
+      });
     }
   };
   for (const c of [cmd, sub]) {
@@ -90,10 +96,16 @@ export async function connectRedis(url: string, nodeId: string, log: Logger): Pr
   await ready;
   if (!up) {
     reportedDown = true;
-    log.warn("cluster-redis-down", { redis: shown, node: nodeId, error: lastError || "not connected yet", message: "starting degraded: local publishers and viewers work; reconnecting" });
+    log.warn("cluster-redis-down", {
+      redis: shown,
+      node: nodeId,
+      error: lastError || "not connected yet",
+      message: "starting degraded: local publishers and viewers work; reconnecting",
+    });
   }
   return {
-    cmd, sub,
+    cmd,
+    sub,
     get up() {
       return up;
     },

@@ -28,7 +28,12 @@ export interface StreamsView {
   one(name: string): Promise<StreamJson | undefined>;
 }
 
-export function createStreamsView(link: RedisLink, registry: StreamRegistry, nodeId: string, sourceOf: (name: string) => string | undefined): StreamsView {
+export function createStreamsView(
+  link: RedisLink,
+  registry: StreamRegistry,
+  nodeId: string,
+  sourceOf: (name: string) => string | undefined,
+): StreamsView {
   const local = (s: Stream): StreamJson => ({ ...streamJson(s), node: s.live ? (sourceOf(s.name) ?? nodeId) : null });
   const parse = (raw: string | null, name: string): StreamJson | undefined => {
     if (!raw || raw.length > MAX_INFO_CHARS) return undefined;
@@ -75,10 +80,22 @@ export function createStreamsView(link: RedisLink, registry: StreamRegistry, nod
 const MAX_INFO_CHARS = 16 * 1024;
 /** The fields of `streamJson` in its order: "count" = finite and >= 0, "number" = finite or null. */
 const NUMBERS: ReadonlyArray<[string, "count" | "number"]> = [
-  ["width", "number"], ["height", "number"], ["viewers", "count"], ["bitrate", "count"], ["fragmentRate", "number"],
-  ["keyframeInterval", "number"], ["uptime", "number"], ["bytesIn", "count"], ["bytesOut", "count"], ["fragments", "count"],
-  ["keyframes", "count"], ["publisherConnects", "count"], ["publisherRestarts", "count"], ["slowViewerSkips", "count"],
-  ["slowViewerCloses", "count"], ["gopCacheBytes", "count"],
+  ["width", "number"],
+  ["height", "number"],
+  ["viewers", "count"],
+  ["bitrate", "count"],
+  ["fragmentRate", "number"],
+  ["keyframeInterval", "number"],
+  ["uptime", "number"],
+  ["bytesIn", "count"],
+  ["bytesOut", "count"],
+  ["fragments", "count"],
+  ["keyframes", "count"],
+  ["publisherConnects", "count"],
+  ["publisherRestarts", "count"],
+  ["slowViewerSkips", "count"],
+  ["slowViewerCloses", "count"],
+  ["gopCacheBytes", "count"],
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

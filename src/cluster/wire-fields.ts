@@ -20,7 +20,8 @@ export const MAX_REASON = 64;
 export const MAX_MESSAGE = 1024;
 
 const CONTROL = /\p{Cc}/u;
-const isText = (v: unknown, min: number, max: number): v is string => typeof v === "string" && v.length >= min && v.length <= max && !CONTROL.test(v);
+const isText = (v: unknown, min: number, max: number): v is string =>
+  typeof v === "string" && v.length >= min && v.length <= max && !CONTROL.test(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const nonNegative = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
 const REASON = new RegExp(`^[\\x21-\\x7e]{1,${MAX_REASON}}$`);

@@ -72,7 +72,8 @@ export const nameOfInfoKey = (key: string): string => key.slice("sluice:info:".l
 
 /** Encodes one message (one copy of the payload). */
 export function encodeMessage(m: BusMessage): Uint8Array {
-  if (!isNodeId(m.node)) throw new RangeError(`node id must be 1-255 characters of printable ASCII, got ${JSON.stringify(String(m.node).slice(0, 300))}`);
+  if (!isNodeId(m.node))
+    throw new RangeError(`node id must be 1-255 characters of printable ASCII, got ${JSON.stringify(String(m.node).slice(0, 300))}`);
   const node = enc.encode(m.node);
   let payload: Uint8Array[];
   if (m.type === "stream") {
@@ -129,7 +130,10 @@ export function readMessage(b: Uint8Array): ReadResult {
     if (!Number.isFinite(decodeTime) || decodeTime < 0) return bad("bad-decode-time");
     if (timescale === 0) return bad("bad-timescale");
     if (body === b.byteLength) return bad("empty-fragment");
-    return { ok: true, message: { ...common, type: "fragment", keyframe: (flags & 1) === 1, decodeTime, timescale, bytes: b.subarray(body) } };
+    return {
+      ok: true,
+      message: { ...common, type: "fragment", keyframe: (flags & 1) === 1, decodeTime, timescale, bytes: b.subarray(body) },
+    };
   }
   if (code !== 1 && code !== 3) return bad("unknown-type");
   if (flags !== 0) return bad("bad-flags");

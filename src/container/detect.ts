@@ -20,13 +20,19 @@ export function detectFormat(head: Uint8Array): ContainerFormat | null {
   if (n >= 4) {
     const ascii = String.fromCharCode(head[0]!, head[1]!, head[2]!, head[3]!);
     if (HTTP_METHODS.includes(ascii)) {
-      throw new ParseError("http-request", `an HTTP request ("${ascii.trim()} ...") was sent to a raw ingest port; publish over HTTP to /ingest/:name on the HTTP port instead`);
+      throw new ParseError(
+        "http-request",
+        `an HTTP request ("${ascii.trim()} ...") was sent to a raw ingest port; publish over HTTP to /ingest/:name on the HTTP port instead`,
+      );
     }
   }
   if (n < DETECT_BYTES) return null;
   const type = String.fromCharCode(head[4]!, head[5]!, head[6]!, head[7]!);
   if (FMP4_FIRST_BOXES.has(type)) return "fmp4";
-  throw new ParseError("unknown-format", `first bytes ${hexdump(head.subarray(0, 8))} are neither fMP4 (a box such as ftyp at offset 4) nor WebM (EBML magic 1A 45 DF A3)`);
+  throw new ParseError(
+    "unknown-format",
+    `first bytes ${hexdump(head.subarray(0, 8))} are neither fMP4 (a box such as ftyp at offset 4) nor WebM (EBML magic 1A 45 DF A3)`,
+  );
 }
 
 function hexdump(b: Uint8Array): string {

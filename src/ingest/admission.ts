@@ -55,7 +55,10 @@ export interface PublishRequest {
   keyed: boolean;
 }
 
-export type AdmissionConfig = Pick<Config, "publishKey" | "streamKeys" | "ingestAllow" | "maxIngestPerAddress" | "maxPublishers" | "publisherTakeover" | "maxElementBytes">;
+export type AdmissionConfig = Pick<
+  Config,
+  "publishKey" | "streamKeys" | "ingestAllow" | "maxIngestPerAddress" | "maxPublishers" | "publisherTakeover" | "maxElementBytes"
+>;
 
 export interface AdmissionDeps {
   registry: StreamRegistry;
@@ -149,13 +152,17 @@ export class PublisherAdmission {
 
   /** Name, credentials, gate, then the local limits; takes the gate slot when it returns undefined. */
   private check(req: PublishRequest): Refusal | undefined {
-    if (!STREAM_NAME_RE.test(req.stream)) return { refused: "invalid-name", message: "invalid stream name: use 1-64 letters, digits, _ or -" };
+    if (!STREAM_NAME_RE.test(req.stream))
+      return { refused: "invalid-name", message: "invalid stream name: use 1-64 letters, digits, _ or -" };
     const credentials = this.checkCredentials(req);
     if (credentials) return credentials;
     const local = this.checkLocal(req, false);
     if (local) return local;
     if (!this.gate.admit(req.address)) {
-      return { refused: "too-many-from-address", message: `${req.address} already has ${this.gate.maxPerAddress} ingest connections (--max-ingest-per-address)` };
+      return {
+        refused: "too-many-from-address",
+        message: `${req.address} already has ${this.gate.maxPerAddress} ingest connections (--max-ingest-per-address)`,
+      };
     }
     return undefined;
   }
@@ -175,7 +182,10 @@ export class PublisherAdmission {
       return matches.includes(true) ? undefined : { refused: "bad-key", message: "wrong publish key" };
     }
     if (ipAllowed(req.address, this.cfg.ingestAllow)) return undefined;
-    return { refused: "address-not-allowed", message: `${req.address} may not publish ${req.keyed ? "without a key (--ingest-allow, --publish-key)" : "here (--ingest-allow)"}` };
+    return {
+      refused: "address-not-allowed",
+      message: `${req.address} may not publish ${req.keyed ? "without a key (--ingest-allow, --publish-key)" : "here (--ingest-allow)"}`,
+    };
   }
 
   /**
@@ -185,7 +195,8 @@ export class PublisherAdmission {
   private checkLocal(req: PublishRequest, settled: boolean): Refusal | undefined {
     const current = this.sessions.get(req.stream);
     const ownedElsewhere = settled && !current && this.deps.registry.get(req.stream)?.publisher !== undefined;
-    if ((current && !this.cfg.publisherTakeover) || ownedElsewhere) return { refused: "stream-busy", message: `stream "${req.stream}" already has a publisher` };
+    if ((current && !this.cfg.publisherTakeover) || ownedElsewhere)
+      return { refused: "stream-busy", message: `stream "${req.stream}" already has a publisher` };
     // Local publisher sessions only: streams fed from the cluster bus are not this node's publishers (issue 10).
     if (!current && this.sessions.size >= this.cfg.maxPublishers) {
       return { refused: "too-many-publishers", message: `the server already has ${this.cfg.maxPublishers} publishers (--max-publishers)` };
@@ -205,7 +216,13 @@ export class PublisherAdmission {
 }
 
 /** Logs and counts a refused publisher: the one place refusals are reported. */
-export function reportRefusal(deps: Pick<AdmissionDeps, "log" | "counters">, stream: string, remote: string, reason: string, message: string): void {
+export function reportRefusal(
+  deps: Pick<AdmissionDeps, "log" | "counters">,
+  stream: string,
+  remote: string,
+  reason: string,
+  message: string,
+): void {
   deps.log.warn("publisher-refused", { stream, remote, reason, message });
   deps.counters.reject("ingest", reason);
 }

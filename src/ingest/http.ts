@@ -39,7 +39,11 @@ export async function ingestHttp(req: Request, name: string, who: HttpPublisher,
   if ("refused" in session) {
     cancel();
     const status = REFUSAL_STATUS.get(session.refused) ?? 503;
-    return text(status, status === 400 ? session.message : `refused: ${session.message}`, status === 401 ? { "www-authenticate": "Bearer" } : {});
+    return text(
+      status,
+      status === 400 ? session.message : `refused: ${session.message}`,
+      status === 401 ? { "www-authenticate": "Bearer" } : {},
+    );
   }
   if (!reader) {
     session.close({ reason: "no-body", message: "a PUT/POST body with the stream is required" });

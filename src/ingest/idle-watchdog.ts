@@ -7,9 +7,12 @@ import type { PublisherAdmission } from "./admission.ts";
  * Returns a stop function.
  */
 export function startIdleWatchdog(admission: PublisherAdmission, idleSeconds: number): () => void {
-  const timer = setInterval(() => {
-    const before = performance.now() - idleSeconds * 1000;
-    for (const stream of admission.streams()) admission.closeIfIdle(stream, before, idleSeconds);
-  }, Math.min(1000, (idleSeconds * 1000) / 4));
+  const timer = setInterval(
+    () => {
+      const before = performance.now() - idleSeconds * 1000;
+      for (const stream of admission.streams()) admission.closeIfIdle(stream, before, idleSeconds);
+    },
+    Math.min(1000, (idleSeconds * 1000) / 4),
+  );
   return () => clearInterval(timer);
 }

@@ -65,8 +65,11 @@ export function openPublisherSession(name: string, remote: string, deps: Session
         stream.setInit(ev);
         const video = ev.tracks.find((t) => t.kind === "video");
         log.info("stream-live", {
-          stream: name, format: ev.format, mime: ev.mime,
-          resolution: video?.width ? `${video.width}x${video.height}` : undefined, initBytes: ev.bytes.byteLength,
+          stream: name,
+          format: ev.format,
+          mime: ev.mime,
+          resolution: video?.width ? `${video.width}x${video.height}` : undefined,
+          initBytes: ev.bytes.byteLength,
         });
         sink.started(stream);
       } else {

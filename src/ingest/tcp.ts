@@ -51,7 +51,10 @@ export function listenTcpIngest(options: TcpIngestOptions, admission: PublisherA
     if ("refused" in result) return drop(socket);
     const session = result;
     if (pendingBytes > ADMISSION_BUFFER_BYTES) {
-      session.close({ reason: "admission-buffer-full", message: `more than ${ADMISSION_BUFFER_BYTES} bytes arrived before the publisher was admitted` });
+      session.close({
+        reason: "admission-buffer-full",
+        message: `more than ${ADMISSION_BUFFER_BYTES} bytes arrived before the publisher was admitted`,
+      });
       return drop(socket);
     }
     socket.data.session = session;

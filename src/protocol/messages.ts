@@ -73,7 +73,15 @@ export function decodeServerMessage(text: string): ServerMessage | undefined {
       if (decoded.some((t) => t === undefined)) return undefined;
       const width = m.get("width");
       const height = m.get("height");
-      return { type: "stream", stream, mime, format, tracks: decoded as TrackInfo[], width: finite(width) ? width : undefined, height: finite(height) ? height : undefined };
+      return {
+        type: "stream",
+        stream,
+        mime,
+        format,
+        tracks: decoded as TrackInfo[],
+        width: finite(width) ? width : undefined,
+        height: finite(height) ? height : undefined,
+      };
     }
     default:
       return undefined;
@@ -99,7 +107,15 @@ export function decodeTrack(v: unknown): TrackInfo | undefined {
   const codec = t.get("codec");
   const codecId = t.get("codecId");
   const timescale = t.get("timescale");
-  if (!finite(id) || !TRACK_KINDS.has(kind) || typeof codec !== "string" || typeof codecId !== "string" || !finite(timescale) || timescale <= 0) return undefined;
+  if (
+    !finite(id) ||
+    !TRACK_KINDS.has(kind) ||
+    typeof codec !== "string" ||
+    typeof codecId !== "string" ||
+    !finite(timescale) ||
+    timescale <= 0
+  )
+    return undefined;
   const track: TrackInfo = { id, kind: kind as TrackInfo["kind"], codec, codecId, timescale };
   for (const key of ["width", "height", "sampleRate", "channels"] as const) {
     const value = t.get(key);

@@ -1,14 +1,14 @@
-import type { Server } from "bun";
-import { Hono } from "hono";
 import { readFileSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
+import type { Server } from "bun";
+import { Hono } from "hono";
+import { clientAddress } from "../access/client-address.ts";
 import { type Config, STREAM_NAME_RE } from "../config.ts";
 import type { PublisherAdmission } from "../ingest/admission.ts";
 import { ingestHttp } from "../ingest/http.ts";
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
-import { clientAddress } from "../access/client-address.ts";
 import type { ViewerData } from "./fanout.ts";
 import { renderMetrics } from "./metrics.ts";
 import { streamJson } from "./stream-json.ts";
@@ -63,9 +63,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const srcOrigins = escapeHtml(config.pageSrcOrigins.join(" "));
   // Read per request, so the page can be edited while Sluice runs; the server fills in the allowed ?src= origins.
   const page = () =>
-    new Response(readFileSync(join(staticDir, "index.html"), "utf8").replace('<meta name="sluice-src-origins" content="">', `<meta name="sluice-src-origins" content="${srcOrigins}">`), {
-      headers: { "content-type": "text/html; charset=utf-8" },
-    });
+    new Response(
+      readFileSync(join(staticDir, "index.html"), "utf8").replace(
+        '<meta name="sluice-src-origins" content="">',
+        `<meta name="sluice-src-origins" content="${srcOrigins}">`,
+      ),
+      {
+        headers: { "content-type": "text/html; charset=utf-8" },
+      },
+    );
   /** The client behind the request: the peer, or with --trusted-proxies the forwarded client (port of the peer). */
   const peer = (srv: Server<ViewerData>, req: Request) => {
     const p = srv.requestIP(req) ?? { address: "?", port: 0 };
@@ -75,8 +81,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get("/", page);
   app.get("/watch/:name", page);
-  app.get("/sluice-player.js", () =>
-    new Response(playerJs, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" } }),
+  app.get(
+    "/sluice-player.js",
+    () =>
+      new Response(playerJs, {
+        headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" },
+      }),
   );
   const cluster = deps.cluster;
   app.get("/healthz", (c) => c.json({ ok: true, streams: registry.all().filter((s) => s.live).length, ...cluster?.health() }));
@@ -87,8 +97,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const s = cluster ? await cluster.stream(name) : local?.listed ? streamJson(local) : undefined;
     return s ? c.json(s) : c.json({ error: "no such stream" }, 404);
   });
-  app.get("/metrics", () =>
-    new Response(renderMetrics(registry, counters, process.memoryUsage()), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
+  app.get(
+    "/metrics",
+    () =>
+      new Response(renderMetrics(registry, counters, process.memoryUsage()), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      }),
   );
 
   app.on(["PUT", "POST"], "/ingest/:name", (c) => {
@@ -98,7 +112,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return ingestHttp(c.req.raw, c.req.param("name"), { address, remote: `${address}:${port}` }, deps.admission);
   });
 
-  const upgrade = async (c: { env: Server<ViewerData>; req: { raw: Request; url: string; header(n: string): string | undefined } }, name: string) => {
+  const upgrade = async (
+    c: { env: Server<ViewerData>; req: { raw: Request; url: string; header(n: string): string | undefined } },
+    name: string,
+  ) => {
     const { address, port } = peer(c.env, c.req.raw);
     const refuse = (status: number, reason: string, message: string, headers: Record<string, string> = {}) => {
       log.warn("viewer-refused", { stream: name, remote: `${address}:${port}`, reason, message });

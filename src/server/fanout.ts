@@ -29,7 +29,10 @@ export type ViewerSocket = ServerWebSocket<ViewerData>;
  * `slowViewerLagSeconds` of the stream's bitrate (at least `slowViewerMinLagBytes`) skips to the next
  * keyframe; past `viewerBufferBytes` it is closed; all viewers together may queue `viewerTotalBufferBytes`.
  */
-export type SlowViewerPolicy = Pick<Config, "slowViewerLagSeconds" | "slowViewerMinLagBytes" | "viewerBufferBytes" | "viewerTotalBufferBytes">;
+export type SlowViewerPolicy = Pick<
+  Config,
+  "slowViewerLagSeconds" | "slowViewerMinLagBytes" | "viewerBufferBytes" | "viewerTotalBufferBytes"
+>;
 
 /** Close code for a viewer that fell past the hard limit (4000-4999: application codes, RFC 6455 §7.4.2). */
 export const CLOSE_TOO_SLOW = 4002;

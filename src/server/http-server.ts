@@ -57,8 +57,12 @@ export function startHttpServer(options: HttpServerOptions, deps: AppDeps & { fa
       const stream = registry.get(ws.data.stream);
       if (stream) stream.viewers = Math.max(0, stream.viewers - 1);
       log.info("viewer-leave", {
-        stream: ws.data.stream, remote: ws.data.remote, code, reason: reason || undefined,
-        seconds: Math.round((Date.now() - ws.data.openedAt) / 100) / 10, viewers: stream?.viewers,
+        stream: ws.data.stream,
+        remote: ws.data.remote,
+        code,
+        reason: reason || undefined,
+        seconds: Math.round((Date.now() - ws.data.openedAt) / 100) / 10,
+        viewers: stream?.viewers,
       });
       registry.prune(ws.data.stream);
     },

@@ -12,7 +12,13 @@ export interface Denied {
 }
 
 /** May this request watch `stream`? Checks the Origin allowlist and, when a secret is set, the signed token. */
-export async function checkViewer(url: URL, origin: string | null, stream: string, cfg: ViewerAccessConfig, now = Date.now() / 1000): Promise<Denied | undefined> {
+export async function checkViewer(
+  url: URL,
+  origin: string | null,
+  stream: string,
+  cfg: ViewerAccessConfig,
+  now = Date.now() / 1000,
+): Promise<Denied | undefined> {
   // Browsers always send Origin; non-browser clients may omit it, and could forge it anyway.
   if (cfg.allowedOrigins.length > 0 && origin !== null && !cfg.allowedOrigins.includes(origin)) {
     return { status: 403, reason: "origin-not-allowed", message: `origin ${origin} may not watch (--allowed-origins)` };

@@ -39,12 +39,19 @@ export class ViewerSlots {
 
   reserve(stream: string, address: string): ViewerSlot | SlotRefusal {
     const l = this.limits;
-    if (this.total >= l.maxViewers) return { refused: "too-many-viewers", message: `the server has ${l.maxViewers} viewers (--max-viewers)` };
+    if (this.total >= l.maxViewers)
+      return { refused: "too-many-viewers", message: `the server has ${l.maxViewers} viewers (--max-viewers)` };
     if ((this.perStream.get(stream) ?? 0) >= l.maxViewersPerStream) {
-      return { refused: "too-many-viewers-per-stream", message: `stream ${stream} has ${l.maxViewersPerStream} viewers (--max-viewers-per-stream)` };
+      return {
+        refused: "too-many-viewers-per-stream",
+        message: `stream ${stream} has ${l.maxViewersPerStream} viewers (--max-viewers-per-stream)`,
+      };
     }
     if ((this.perAddress.get(address) ?? 0) >= l.maxViewersPerAddress) {
-      return { refused: "too-many-viewers-from-address", message: `${address} already has ${l.maxViewersPerAddress} viewers (--max-viewers-per-address)` };
+      return {
+        refused: "too-many-viewers-from-address",
+        message: `${address} already has ${l.maxViewersPerAddress} viewers (--max-viewers-per-address)`,
+      };
     }
     this.total++;
     bump(this.perStream, stream, 1);

@@ -55,7 +55,13 @@ export class Stream {
 
   /** Records a fragment, caches it when it belongs to the current GOP, and returns it numbered. */
   addFragment(frag: FragmentEvent, now: number): CachedFragment {
-    const cached: CachedFragment = { bytes: frag.bytes, keyframe: frag.keyframe, seq: ++this.seq, decodeTime: frag.decodeTime, timescale: frag.timescale };
+    const cached: CachedFragment = {
+      bytes: frag.bytes,
+      keyframe: frag.keyframe,
+      seq: ++this.seq,
+      decodeTime: frag.decodeTime,
+      timescale: frag.timescale,
+    };
     this.stats.fragment(now, frag.bytes.byteLength, frag.keyframe, frag.decodeTime / frag.timescale);
     this.gop.add(cached);
     return cached;

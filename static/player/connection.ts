@@ -4,8 +4,8 @@
  * code 1008 (policy violation: retrying cannot help) or an explicit `stop()`.
  */
 
-import { Backoff } from "./backoff.ts";
 import { decodeServerMessage, encodeViewerMessage, type ServerMessage, type ViewerMessage } from "../../src/protocol/messages.ts";
+import { Backoff } from "./backoff.ts";
 
 /** Why the socket closed, and what happens next. */
 export interface CloseInfo {

@@ -18,7 +18,18 @@ const ID_BLOCK = 0xa1;
 const ID_REFERENCE_BLOCK = 0xfb;
 
 /** IDs of elements that may follow a Cluster at level 0/1: they end an unknown-size Cluster. */
-const LEVEL1_IDS = new Set([ID_CLUSTER, ID_SEGMENT, ID_INFO, ID_TRACKS, 0x1c53bb6b, 0x1254c367, 0x114d9b74, 0x1941a469, 0x1043a770, 0x1a45dfa3]);
+const LEVEL1_IDS = new Set([
+  ID_CLUSTER,
+  ID_SEGMENT,
+  ID_INFO,
+  ID_TRACKS,
+  0x1c53bb6b,
+  0x1254c367,
+  0x114d9b74,
+  0x1941a469,
+  0x1043a770,
+  0x1a45dfa3,
+]);
 
 /** An element found inside a byte range; `end` is `limit` for unknown-size elements. */
 export interface Element {

@@ -8,16 +8,16 @@
  * 4 times a second while a value is known).
  */
 
-import { autoplay } from "./autoplay.ts";
 import { AutoTarget } from "./auto-target.ts";
+import { autoplay } from "./autoplay.ts";
 import { Cadence } from "./cadence.ts";
-import { CONFIG_ATTRIBUTES, readConfig, type PlayerConfig } from "./player-config.ts";
 import { LatencyMeter, type LatencySample } from "./latency-meter.ts";
 import { LiveEdgeController } from "./live-edge.ts";
 import { mediaSourceClass } from "./mse-sink.ts";
+import { CONFIG_ATTRIBUTES, type PlayerConfig, readConfig } from "./player-config.ts";
+import { formatStats, type SluiceStats, StatsMeter, snapshotStats } from "./player-stats.ts";
 import { Session } from "./session.ts";
-import { stateText, type PlayerState, type StateChangeDetail } from "./state.ts";
-import { formatStats, snapshotStats, StatsMeter, type SluiceStats } from "./player-stats.ts";
+import { type PlayerState, type StateChangeDetail, stateText } from "./state.ts";
 import { PlayerView } from "./view.ts";
 
 const TICK_MS = 250;

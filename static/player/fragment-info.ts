@@ -3,9 +3,9 @@
  * starts with a video keyframe, where it starts in time, and its `prft` wallclock reference.
  */
 
+import type { TrackInfo } from "../../src/container/types.ts";
 import { parseWebmCluster, parseWebmInit } from "./ebml.ts";
 import { parseMp4Fragment, parseMp4Init, SAMPLE_IS_NON_SYNC } from "./isobmff.ts";
-import type { TrackInfo } from "../../src/container/types.ts";
 
 /** Container of a stream, as the server names it. */
 export type Format = "fmp4" | "webm";
@@ -42,7 +42,8 @@ export function createInspector(format: Format, init: Uint8Array, tracks: readon
 function mp4Inspector(init: Uint8Array, described: readonly TrackInfo[]): FragmentInspector {
   const tracks = parseMp4Init(init);
   for (const d of described) {
-    if (!tracks.has(d.id) && d.timescale) tracks.set(d.id, { id: d.id, handler: d.kind === "video" ? "vide" : "soun", timescale: d.timescale });
+    if (!tracks.has(d.id) && d.timescale)
+      tracks.set(d.id, { id: d.id, handler: d.kind === "video" ? "vide" : "soun", timescale: d.timescale });
   }
   const video = [...tracks.values()].find((t) => t.handler === "vide")?.id;
   return (fragment) => {

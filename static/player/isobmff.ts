@@ -168,7 +168,8 @@ function parseTraf(data: Uint8Array, traf: Box, tracks: Map<number, Mp4Track>): 
   const fallback = tfhdDefault ?? tracks.get(result.trackId)?.trexFlags;
   result.firstSampleFlags ??= fallback;
   if (result.anySync === undefined && result.firstSampleFlags !== undefined) {
-    result.anySync = (result.firstSampleFlags & SAMPLE_IS_NON_SYNC) === 0 || (fallback !== undefined && (fallback & SAMPLE_IS_NON_SYNC) === 0);
+    result.anySync =
+      (result.firstSampleFlags & SAMPLE_IS_NON_SYNC) === 0 || (fallback !== undefined && (fallback & SAMPLE_IS_NON_SYNC) === 0);
   }
   return result;
 }

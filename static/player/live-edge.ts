@@ -185,7 +185,8 @@ export class LiveEdgeController {
     const i = rangeIndexAt(b, t, 0.05);
     const ahead = i < 0 ? 0 : b.end(i) - t;
     let to: number | undefined;
-    if (ahead < 0.1) to = nextStartAfter(b, t + 0.01); // in a gap or at the end of a range
+    if (ahead < 0.1)
+      to = nextStartAfter(b, t + 0.01); // in a gap or at the end of a range
     else if (ahead > 0.5) to = t + 0.1; // data ahead, decoder not moving
     if (to === undefined) return false;
     this.video.currentTime = to;

@@ -12,13 +12,13 @@
  * - While a ManagedMediaSource does not want data, only the latest GOP is kept queued.
  */
 
+import type { StreamAnnouncement } from "../../src/protocol/messages.ts";
 import type { Cadence } from "./cadence.ts";
-import { createInspector, type FragmentInspector, type Format, sniffFormat } from "./fragment-info.ts";
+import { createInspector, type Format, type FragmentInspector, sniffFormat } from "./fragment-info.ts";
 import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { isTypeSupported, MseSink, type SinkEvents } from "./mse-sink.ts";
-import { OpQueue, type MediaOp } from "./op-queue.ts";
-import type { StreamAnnouncement } from "../../src/protocol/messages.ts";
+import { type MediaOp, OpQueue } from "./op-queue.ts";
 import { ResendFilter } from "./resend-filter.ts";
 import { planRestart, type StreamShape } from "./restart-plan.ts";
 
@@ -197,7 +197,8 @@ export class Pipeline {
       const now = performance.now();
       this.cadence.appended(now);
       const { info } = op;
-      if (info.prftWallclockMs !== undefined && info.prftTime !== undefined) this.meter.addAnchor(info.prftTime + offset, info.prftWallclockMs);
+      if (info.prftWallclockMs !== undefined && info.prftTime !== undefined)
+        this.meter.addAnchor(info.prftTime + offset, info.prftWallclockMs);
       if (this.#boundaryPending) {
         // First fragment of a stream continued in this buffer: settle onto the live edge again.
         this.#boundaryPending = false;

@@ -30,7 +30,12 @@ export function planRestart(previous: StreamShape, next: StreamShape, canChangeT
 /** The codec strings of a MIME type's `codecs` parameter. */
 export function codecs(mime: string): string[] {
   const m = /codecs\s*=\s*"?([^";]*)"?/i.exec(mime);
-  return m?.[1] ? m[1].split(",").map((c) => c.trim().toLowerCase()).filter(Boolean) : [];
+  return m?.[1]
+    ? m[1]
+        .split(",")
+        .map((c) => c.trim().toLowerCase())
+        .filter(Boolean)
+    : [];
 }
 
 /** Codec family: the sample-entry / codec name with profile details dropped (avc1 and avc3 alike). */
@@ -41,7 +46,15 @@ export function family(codec: string): string {
 
 /** A Map: codec names come from the publisher's stream and must not find inherited object properties. */
 const FAMILY_ALIASES: ReadonlyMap<string, string> = new Map([
-  ["avc1", "avc"], ["avc3", "avc"], ["hvc1", "hevc"], ["hev1", "hevc"], ["vp09", "vp9"], ["vp9", "vp9"], ["av01", "av1"], ["dvh1", "dv"], ["dvhe", "dv"],
+  ["avc1", "avc"],
+  ["avc3", "avc"],
+  ["hvc1", "hevc"],
+  ["hev1", "hevc"],
+  ["vp09", "vp9"],
+  ["vp9", "vp9"],
+  ["av01", "av1"],
+  ["dvh1", "dv"],
+  ["dvhe", "dv"],
 ]);
 
 const AUDIO_FAMILIES = new Set(["mp4a", "opus", "vorbis", "flac", "ac-3", "ec-3", "alac", "mp3", "mp4a"]);

@@ -4,14 +4,14 @@
  * fragment was appended, and reconnects when a playing stream sends nothing for 15 s.
  */
 
+import type { ServerMessage } from "../../src/protocol/messages.ts";
 import type { Cadence } from "./cadence.ts";
-import { Connection, type CloseInfo } from "./connection.ts";
+import { type CloseInfo, Connection } from "./connection.ts";
 import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { Pipeline } from "./pipeline.ts";
-import type { ServerMessage } from "../../src/protocol/messages.ts";
-import type { PlayerState } from "./state.ts";
 import type { StatsMeter } from "./player-stats.ts";
+import type { PlayerState } from "./state.ts";
 
 /** A playing stream silent for this long is treated as a dead connection. */
 const STALE_MS = 15_000;

@@ -7,10 +7,22 @@ const ranges = (s: string) => s.split(",").map(parseCidr);
 describe("CIDR allowlists", () => {
   test("the default allows loopback and private networks only", () => {
     const def = ranges(DEFAULT_INGEST_ALLOW);
-    for (const a of ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.9", "172.31.255.255", "192.168.1.20", "fd00::1", "fe80::1%eth0", "::ffff:127.0.0.1", "::ffff:192.168.0.1"]) {
+    for (const a of [
+      "127.0.0.1",
+      "::1",
+      "10.1.2.3",
+      "172.16.0.9",
+      "172.31.255.255",
+      "192.168.1.20",
+      "fd00::1",
+      "fe80::1%eth0",
+      "::ffff:127.0.0.1",
+      "::ffff:192.168.0.1",
+    ]) {
       expect(ipAllowed(a, def)).toBe(true);
     }
-    for (const a of ["8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1", "::ffff:8.8.8.8", "not-an-ip", ""]) expect(ipAllowed(a, def)).toBe(false);
+    for (const a of ["8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1", "::ffff:8.8.8.8", "not-an-ip", ""])
+      expect(ipAllowed(a, def)).toBe(false);
   });
 
   test("prefix lengths cut inside a byte", () => {

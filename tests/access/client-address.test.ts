@@ -28,7 +28,9 @@ describe("client address behind trusted proxies", () => {
   });
 
   test("Forwarded (RFC 7239) when there is no X-Forwarded-For, quoted and bracketed forms and ports", () => {
-    expect(clientAddress("127.0.0.1", h({ forwarded: 'for=198.18.0.5;proto=https, for="[2001:db8:cafe::17]:4711"' }), proxies)).toBe("2001:db8:cafe::17");
+    expect(clientAddress("127.0.0.1", h({ forwarded: 'for=198.18.0.5;proto=https, for="[2001:db8:cafe::17]:4711"' }), proxies)).toBe(
+      "2001:db8:cafe::17",
+    );
     expect(clientAddress("127.0.0.1", h({ forwarded: "for=198.18.0.5:8080;by=10.0.0.1, for=10.0.0.2" }), proxies)).toBe("198.18.0.5");
     expect(clientAddress("127.0.0.1", h({ forwarded: "For=unknown" }), proxies)).toBe("unknown");
   });

@@ -21,7 +21,9 @@ describe("viewer tokens", () => {
   });
 
   test("scripts/mint-token.ts mints a token the server accepts", async () => {
-    const r = Bun.spawnSync([process.execPath, "run", join(import.meta.dir, "../../scripts/mint-token.ts"), "cam2", "60"], { env: { ...process.env, SLUICE_VIEWER_SECRET: SECRET } });
+    const r = Bun.spawnSync([process.execPath, "run", join(import.meta.dir, "../../scripts/mint-token.ts"), "cam2", "60"], {
+      env: { ...process.env, SLUICE_VIEWER_SECRET: SECRET },
+    });
     expect(r.exitCode).toBe(0);
     const token = r.stdout.toString().trim();
     expect(await verifyViewerToken(SECRET, "cam2", token, Date.now() / 1000)).toEqual({ ok: true });

@@ -17,8 +17,22 @@ import type { Page } from "playwright-core";
 import { type FfmpegRun, runFfmpeg } from "../helpers/ffmpeg.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 import {
-  type Browser, CODECS, dataUrlBytes, launchBrowser, marks, median, openPlayerPage, outputPath, pngStats, probe, publisherArgs,
-  sample, saveOutput, videoFrameStats, waitFor, watchKeyframes,
+  type Browser,
+  CODECS,
+  dataUrlBytes,
+  launchBrowser,
+  marks,
+  median,
+  openPlayerPage,
+  outputPath,
+  pngStats,
+  probe,
+  publisherArgs,
+  sample,
+  saveOutput,
+  videoFrameStats,
+  waitFor,
+  watchKeyframes,
 } from "./harness.ts";
 
 const STREAM = "live";
@@ -53,7 +67,9 @@ describe.each(CODECS)("$label", ({ codec, mime }) => {
     const until = Date.now() + 20_000;
     while (keys.times.length < 2) {
       if (Date.now() > until || ff.proc.exitCode !== null) {
-        throw new Error(`${codec}: no second keyframe within 20 s (ffmpeg exit ${ff.proc.exitCode}): ${ff.proc.exitCode !== null ? await ff.stderr() : ""}`);
+        throw new Error(
+          `${codec}: no second keyframe within 20 s (ffmpeg exit ${ff.proc.exitCode}): ${ff.proc.exitCode !== null ? await ff.stderr() : ""}`,
+        );
       }
       await Bun.sleep(10);
     }
@@ -84,7 +100,9 @@ describe.each(CODECS)("$label", ({ codec, mime }) => {
     const decodedMs = m.firstDecoded - openedAt;
     // The next keyframe is due GOP_MS after the last one, ~3 s after the page opened.
     const nextKeyDue = before + GOP_MS;
-    console.log(`${codec}: page opened ${intoGop} ms into the GOP; WebSocket open +${(m.wsOpen - openedAt).toFixed(0)} ms, first frame decoded +${decodedMs.toFixed(0)} ms, presented +${firstFrameMs.toFixed(0)} ms; next keyframe due +${nextKeyDue - openedAt} ms`);
+    console.log(
+      `${codec}: page opened ${intoGop} ms into the GOP; WebSocket open +${(m.wsOpen - openedAt).toFixed(0)} ms, first frame decoded +${decodedMs.toFixed(0)} ms, presented +${firstFrameMs.toFixed(0)} ms; next keyframe due +${nextKeyDue - openedAt} ms`,
+    );
     expect(errors).toEqual([]);
     expect(Number.isFinite(m.firstDecoded)).toBe(true);
     expect(decodedMs).toBeLessThan(1500);
@@ -115,7 +133,9 @@ describe.each(CODECS)("$label", ({ codec, mime }) => {
     saveOutput(`${codec}-player.png`, shot);
     await page.screenshot({ path: outputPath(`${codec}-page.png`) });
     const onScreen = await pngStats(page, shot);
-    console.log(`${codec}: frame ${frame.width}x${frame.height} ${frame.distinctColours} colours, luma sd ${frame.lumaStdDev.toFixed(1)}; player screenshot ${onScreen.distinctColours} colours, luma sd ${onScreen.lumaStdDev.toFixed(1)}`);
+    console.log(
+      `${codec}: frame ${frame.width}x${frame.height} ${frame.distinctColours} colours, luma sd ${frame.lumaStdDev.toFixed(1)}; player screenshot ${onScreen.distinctColours} colours, luma sd ${onScreen.lumaStdDev.toFixed(1)}`,
+    );
     expect([frame.width, frame.height]).toEqual([320, 240]);
     // testsrc2 is a colourful pattern (~500-1500 colours here); the player with no picture (black,
     // status overlay, buttons) measured 16 colours and a luma deviation of 12.
@@ -131,7 +151,9 @@ describe.each(CODECS)("$label", ({ codec, mime }) => {
     saveOutput(`${codec}-latency.json`, JSON.stringify(trace, null, 1));
     const latency = median(trace.map((p) => p.latency));
     const target = median(trace.map((p) => p.target));
-    console.log(`${codec}: latency ${latency.toFixed(3)} s (${trace.at(-1)!.latencyKind}), target ${target.toFixed(2)} s, jumps ${trace.at(-1)!.jumps}`);
+    console.log(
+      `${codec}: latency ${latency.toFixed(3)} s (${trace.at(-1)!.latencyKind}), target ${target.toFixed(2)} s, jumps ${trace.at(-1)!.jumps}`,
+    );
     expect(trace.every((p) => p.state === "playing" && !p.paused)).toBe(true);
     expect(Math.abs(latency - target)).toBeLessThan(0.75);
   }, 30_000);
@@ -157,7 +179,9 @@ describe.each(CODECS)("$label", ({ codec, mime }) => {
       }
       await Bun.sleep(100);
     }
-    console.log(`${codec}: lag ${paused.latency.toFixed(2)} s after the pause; caught up in ${caught ? Date.now() - resumedAt : "> 10000"} ms (latency ${caught?.latency.toFixed(3)}, target ${caught?.target})`);
+    console.log(
+      `${codec}: lag ${paused.latency.toFixed(2)} s after the pause; caught up in ${caught ? Date.now() - resumedAt : "> 10000"} ms (latency ${caught?.latency.toFixed(3)}, target ${caught?.target})`,
+    );
     expect(caught).toBeDefined();
     const f0 = caught!.frames;
     await Bun.sleep(1000);

@@ -21,11 +21,19 @@ export const CHROMIUM = process.env.SLUICE_CHROMIUM ?? "/usr/bin/chromium";
 export const OUTPUT_DIR = resolve(import.meta.dir, "../../test-output/browser");
 
 export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
   // Playback must not wait for a user gesture, and a hidden/occluded headless page must not be throttled.
-  "--autoplay-policy=no-user-gesture-required", "--disable-background-timer-throttling",
-  "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+  "--autoplay-policy=no-user-gesture-required",
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--disable-backgrounding-occluded-windows",
 ];
 
 /** Throws a clear error when Chromium or ffmpeg is missing (the browser tests must fail, not skip). */
@@ -105,25 +113,117 @@ export function publisherArgs(codec: Codec, url: string, o: PublishOptions = {})
   const seconds = o.seconds ?? 600;
   const rate = `${o.kbps ?? 400}k`;
   const input = [
-    "-re", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=25:duration=${seconds}`,
-    "-re", "-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    "-re",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${size}:rate=25:duration=${seconds}`,
+    "-re",
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
   ];
   const keys = ["-g", gop, "-keyint_min", gop];
-  const fmp4 = ["-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_keyframe+skip_trailer", "-frag_duration", "100000", ...(o.prft ? ["-write_prft", "wallclock"] : [])];
+  const fmp4 = [
+    "-f",
+    "mp4",
+    "-movflags",
+    "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
+    "-frag_duration",
+    "100000",
+    ...(o.prft ? ["-write_prft", "wallclock"] : []),
+  ];
   const webm = ["-f", "webm", "-live", "1", "-cluster_time_limit", "100"];
   switch (codec) {
     case "h264":
-      return [...input, "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", ...keys, "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-b:v", rate,
-        "-c:a", "aac", "-b:a", "64k", ...fmp4, url];
+      return [
+        ...input,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-tune",
+        "zerolatency",
+        ...keys,
+        "-sc_threshold",
+        "0",
+        "-pix_fmt",
+        "yuv420p",
+        "-b:v",
+        rate,
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        ...fmp4,
+        url,
+      ];
     case "vp8":
-      return [...input, "-c:v", "libvpx", "-b:v", rate, "-deadline", "realtime", "-cpu-used", "8", ...keys, "-pix_fmt", "yuv420p",
-        "-c:a", "libopus", "-b:a", "64k", ...webm, url];
+      return [
+        ...input,
+        "-c:v",
+        "libvpx",
+        "-b:v",
+        rate,
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        ...keys,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "64k",
+        ...webm,
+        url,
+      ];
     case "vp9":
-      return [...input, "-c:v", "libvpx-vp9", "-b:v", rate, "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-lag-in-frames", "0", ...keys, "-pix_fmt", "yuv420p",
-        "-c:a", "libopus", "-b:a", "64k", ...webm, url];
+      return [
+        ...input,
+        "-c:v",
+        "libvpx-vp9",
+        "-b:v",
+        rate,
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-row-mt",
+        "1",
+        "-lag-in-frames",
+        "0",
+        ...keys,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "64k",
+        ...webm,
+        url,
+      ];
     case "av1":
-      return [...input, "-c:v", "libsvtav1", "-preset", "12", ...keys, "-b:v", rate, "-pix_fmt", "yuv420p",
-        "-c:a", "libopus", "-b:a", "64k", ...fmp4, url];
+      return [
+        ...input,
+        "-c:v",
+        "libsvtav1",
+        "-preset",
+        "12",
+        ...keys,
+        "-b:v",
+        rate,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "64k",
+        ...fmp4,
+        url,
+      ];
   }
 }
 
@@ -205,7 +305,11 @@ export interface PlayerProbe {
  * Opens a fresh page on `url` with `initScripts` and the instrumentation installed; returns the
  * page, the wall-clock time just before navigation, and a list that collects page errors.
  */
-export async function openPlayerPage(context: BrowserContext, url: string, initScripts: string[] = []): Promise<{ page: Page; openedAt: number; errors: string[] }> {
+export async function openPlayerPage(
+  context: BrowserContext,
+  url: string,
+  initScripts: string[] = [],
+): Promise<{ page: Page; openedAt: number; errors: string[] }> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -232,11 +336,25 @@ export async function probe(page: Page): Promise<PlayerProbe> {
     const p = document.querySelector("sluice-player")!;
     const s = p.stats;
     return {
-      state: p.state, latency: p.latency, latencyKind: p.latencyKind, target: p.targetLatency,
-      frames: s.decodedFrames, dropped: s.droppedFrames, currentTime: p.video.currentTime, paused: p.video.paused,
-      bufferLength: s.bufferLength, playbackRate: s.playbackRate, mime: s.mime, restarts: s.restarts,
-      recreations: s.recreations, reconnects: s.reconnects, jumps: s.jumps, nudges: s.nudges,
-      fragmentInterval: s.fragmentInterval, width: s.width, height: s.height,
+      state: p.state,
+      latency: p.latency,
+      latencyKind: p.latencyKind,
+      target: p.targetLatency,
+      frames: s.decodedFrames,
+      dropped: s.droppedFrames,
+      currentTime: p.video.currentTime,
+      paused: p.video.paused,
+      bufferLength: s.bufferLength,
+      playbackRate: s.playbackRate,
+      mime: s.mime,
+      restarts: s.restarts,
+      recreations: s.recreations,
+      reconnects: s.reconnects,
+      jumps: s.jumps,
+      nudges: s.nudges,
+      fragmentInterval: s.fragmentInterval,
+      width: s.width,
+      height: s.height,
     };
   });
 }
@@ -323,7 +441,13 @@ function canvasStats(page: Page, pngBase64: string | undefined): Promise<PixelSt
       sq += y * y;
     }
     const mean = sum / n;
-    return { width: c.width, height: c.height, distinctColours: seen.size, lumaStdDev: Math.sqrt(Math.max(0, sq / n - mean * mean)), png: c.toDataURL("image/png") };
+    return {
+      width: c.width,
+      height: c.height,
+      distinctColours: seen.size,
+      lumaStdDev: Math.sqrt(Math.max(0, sq / n - mean * mean)),
+      png: c.toDataURL("image/png"),
+    };
   }, pngBase64);
 }
 

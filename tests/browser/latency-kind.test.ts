@@ -18,7 +18,10 @@ test("with prft the player reports e2e latency (0 < latency < 3 s); after a rest
   await waitFor(page, (p) => p.state === "playing" && p.frames > 25, 15_000, "playing");
   // The `latency` event carries the same value and kind.
   const event = await page.evaluate(
-    () => new Promise<{ latency: number; kind: string }>((resolve) => document.querySelector("sluice-player")!.addEventListener("latency", (e) => resolve((e as CustomEvent).detail), { once: true })),
+    () =>
+      new Promise<{ latency: number; kind: string }>((resolve) =>
+        document.querySelector("sluice-player")!.addEventListener("latency", (e) => resolve((e as CustomEvent).detail), { once: true }),
+      ),
   );
   expect(event.kind).toBe("e2e");
   await Bun.sleep(2000);
@@ -30,7 +33,9 @@ test("with prft the player reports e2e latency (0 < latency < 3 s); after a rest
   expect(e2e).toBeGreaterThan(0);
   expect(e2e).toBeLessThan(3);
   // The player measures its round trip to the server (ping → pong) for the stats.
-  const roundTrip = await page.evaluate(() => (document.querySelector("sluice-player") as unknown as { stats: { roundTrip: number } }).stats.roundTrip);
+  const roundTrip = await page.evaluate(
+    () => (document.querySelector("sluice-player") as unknown as { stats: { roundTrip: number } }).stats.roundTrip,
+  );
   expect(roundTrip).toBeGreaterThan(0);
   expect(roundTrip).toBeLessThan(0.5);
 

@@ -36,7 +36,9 @@ const suite = browserSuite();
 
 test("with only ManagedMediaSource (emulated): plays, holds appends while the browser does not ask for data, then resumes at the live edge", async () => {
   let ff = suite.publish(publisherArgs("h264", `tcp://127.0.0.1:${suite.sluice.ingestPort}`));
-  const { page, errors } = await openPlayerPage(suite.browser.context, `http://127.0.0.1:${suite.sluice.httpPort}/watch/live`, [EMULATE_MMS]);
+  const { page, errors } = await openPlayerPage(suite.browser.context, `http://127.0.0.1:${suite.sluice.httpPort}/watch/live`, [
+    EMULATE_MMS,
+  ]);
   await waitFor(page, (p) => p.state === "playing" && p.frames > 25, 15_000, "playing through ManagedMediaSource");
   const used = await page.evaluate(() => ({
     mediaSource: typeof (window as unknown as { MediaSource?: unknown }).MediaSource,
@@ -47,10 +49,11 @@ test("with only ManagedMediaSource (emulated): plays, holds appends while the br
   // The browser stops asking for data for 3 s: nothing is appended, the buffer runs out, the queue keeps one GOP.
   await page.evaluate(() => (window as unknown as { __mms: { set(on: boolean): void } }).__mms.set(false));
   const idleStart = await probe(page);
-  const bufferedEnd = () => page.evaluate(() => {
-    const b = document.querySelector("sluice-player")!.video.buffered;
-    return b.length ? b.end(b.length - 1) : 0;
-  });
+  const bufferedEnd = () =>
+    page.evaluate(() => {
+      const b = document.querySelector("sluice-player")!.video.buffered;
+      return b.length ? b.end(b.length - 1) : 0;
+    });
   const endAtIdle = await bufferedEnd();
   await Bun.sleep(3000);
   const idle = await probe(page);
@@ -59,8 +62,15 @@ test("with only ManagedMediaSource (emulated): plays, holds appends while the br
   expect(dropped).toBeGreaterThan(0); // older GOPs were dropped from the queue, not appended late
 
   await page.evaluate(() => (window as unknown as { __mms: { set(on: boolean): void } }).__mms.set(true));
-  const resumed = await waitFor(page, (p) => p.frames > idle.frames + 10 && !p.paused && Math.abs(p.latency - p.target) < 0.75, 10_000, "playback back at the live edge");
-  console.log(`emulated ManagedMediaSource: ${dropped} fragments dropped while idle; frames ${idleStart.frames} → ${idle.frames} (idle) → ${resumed.frames}; latency after resuming ${resumed.latency.toFixed(3)} s`);
+  const resumed = await waitFor(
+    page,
+    (p) => p.frames > idle.frames + 10 && !p.paused && Math.abs(p.latency - p.target) < 0.75,
+    10_000,
+    "playback back at the live edge",
+  );
+  console.log(
+    `emulated ManagedMediaSource: ${dropped} fragments dropped while idle; frames ${idleStart.frames} → ${idle.frames} (idle) → ${resumed.frames}; latency after resuming ${resumed.latency.toFixed(3)} s`,
+  );
   await Bun.sleep(2000);
   const after = await probe(page);
   expect(after.state).toBe("playing");

@@ -27,7 +27,11 @@ async function load(url: string): Promise<{ src: string; notice: string | null }
   const page = await browser.context.newPage();
   await page.goto(url);
   await page.waitForFunction(() => customElements.get("sluice-player") !== undefined);
-  await page.waitForFunction(() => (document.querySelector("sluice-player") as unknown as { state: string }).state === "waiting", undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => (document.querySelector("sluice-player") as unknown as { state: string }).state === "waiting",
+    undefined,
+    { timeout: 10_000 },
+  );
   const out = await page.evaluate(() => ({
     src: (document.querySelector("sluice-player") as unknown as { src: string }).src,
     notice: (document.getElementById("notice") as HTMLElement).hidden ? null : document.getElementById("notice")!.textContent,

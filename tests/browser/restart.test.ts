@@ -35,13 +35,20 @@ test("the publisher restarts (same codec), then switches fMP4 → WebM and back:
     ff = suite.publish(publisherArgs(step.codec, ingest));
     const resumed = await waitFor(
       page,
-      (p) => p.state === "playing" && mimeOf(step.codec).test(p.mime) && p.frames >= before.frames + 5 && p.currentTime > before.currentTime + 0.2 && !p.paused,
+      (p) =>
+        p.state === "playing" &&
+        mimeOf(step.codec).test(p.mime) &&
+        p.frames >= before.frames + 5 &&
+        p.currentTime > before.currentTime + 0.2 &&
+        !p.paused,
       15_000,
       `playback after: ${step.what}`,
     );
     await Bun.sleep(3000);
     const after = await probe(page);
-    console.log(`${step.what}: frames advancing ${Date.now() - startedAt - 3000} ms after ffmpeg started; then +${after.frames - resumed.frames} frames, +${(after.currentTime - resumed.currentTime).toFixed(2)} s in 3 s; latency ${after.latency.toFixed(3)} s; restarts ${after.restarts}, recreations ${after.recreations}, reconnects ${after.reconnects}`);
+    console.log(
+      `${step.what}: frames advancing ${Date.now() - startedAt - 3000} ms after ffmpeg started; then +${after.frames - resumed.frames} frames, +${(after.currentTime - resumed.currentTime).toFixed(2)} s in 3 s; latency ${after.latency.toFixed(3)} s; restarts ${after.restarts}, recreations ${after.recreations}, reconnects ${after.reconnects}`,
+    );
     expect(after.state).toBe("playing");
     expect(after.frames - resumed.frames).toBeGreaterThanOrEqual(50);
     expect(after.currentTime - resumed.currentTime).toBeGreaterThan(2.4);

@@ -3,8 +3,8 @@
  * `--viewer-secret` the page reaches "waiting for stream" with a valid token and never without one.
  */
 import { expect, test } from "bun:test";
-import { browserSuite } from "./suite.ts";
 import { mintViewerToken } from "../../src/access/secrets.ts";
+import { browserSuite } from "./suite.ts";
 
 const SECRET = "browser-test-viewer-secret";
 const suite = browserSuite(["--viewer-secret", SECRET]);

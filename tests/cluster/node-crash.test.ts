@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { LOWLAT_MP4, runFfmpeg } from "../helpers/ffmpeg.ts";
-import { type SluiceProcess, spawnSluice } from "../helpers/sluice-process.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
+import { type SluiceProcess, spawnSluice } from "../helpers/sluice-process.ts";
 import { connectViewer, sessions, texts } from "../helpers/ws-viewer.ts";
 import { startTestRedis, type TestRedis } from "./redis-server.ts";
 

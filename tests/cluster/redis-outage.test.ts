@@ -41,7 +41,11 @@ test("Redis killed and restarted mid-stream: A's viewer gets every fragment, not
   await b.waitLog(/ cluster-redis-up /, 15_000);
   await a.waitLog(/ cluster-lease-reasserted stream=live /, 10_000);
   await onB.until((m) => m.findIndex((x) => x.kind === "text" && x.json.type === "skip") >= 0, 15_000, "skip on B");
-  await onB.until((m) => m.slice(m.findIndex((x) => x.kind === "text" && x.json.type === "skip")).some((x) => x.kind === "binary"), 5000, "a fragment after skip");
+  await onB.until(
+    (m) => m.slice(m.findIndex((x) => x.kind === "text" && x.json.type === "skip")).some((x) => x.kind === "binary"),
+    5000,
+    "a fragment after skip",
+  );
 
   expect(await ff.done, await ff.stderr()).toBe(0);
   await onA.until((m) => texts(m, "ended").length === 1, 10_000, "ended on A");

@@ -1,5 +1,5 @@
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 import type { Subprocess } from "bun";
+import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 
 /**
  * A throwaway `redis-server` for cluster tests: loopback only, no persistence, on a free port that
@@ -20,16 +20,22 @@ const BIN = "redis-server";
 
 export async function startTestRedis(): Promise<TestRedis> {
   if (!Bun.which(BIN)) {
-    throw new Error(`${BIN} is not installed: cluster tests need a real Redis. Install it with "apt-get install -y redis-server" (scripts/setup.sh does)`);
+    throw new Error(
+      `${BIN} is not installed: cluster tests need a real Redis. Install it with "apt-get install -y redis-server" (scripts/setup.sh does)`,
+    );
   }
   const port = freePort();
   let proc: Subprocess | undefined;
   const start = async () => {
-    proc = Bun.spawn([BIN, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], { stdout: "ignore", stderr: "pipe" });
+    proc = Bun.spawn([BIN, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     const end = Date.now() + 10_000;
     for (;;) {
       if (await ping(port)) return;
-      if (proc.exitCode !== null) throw new Error(`${BIN} exited with ${proc.exitCode}: ${await new Response(proc.stderr as ReadableStream).text()}`);
+      if (proc.exitCode !== null)
+        throw new Error(`${BIN} exited with ${proc.exitCode}: ${await new Response(proc.stderr as ReadableStream).text()}`);
       if (Date.now() > end) throw new Error(`${BIN} did not answer on port ${port} within 10 s`);
       await Bun.sleep(20);
     }

@@ -6,7 +6,14 @@ const tracks = [{ id: 1, kind: "video" as const, codec: "avc1.64001E", codecId: 
 
 /** A `stream` message with this JSON text (sequence 3, init of 8 bytes). */
 function withJson(text: string): Uint8Array {
-  const good = encodeMessage({ type: "stream", node: "node-a", seq: 3, initSeq: 3, info: { format: "fmp4", mime: "video/mp4", tracks: [] }, init: new Uint8Array(8).fill(7) });
+  const good = encodeMessage({
+    type: "stream",
+    node: "node-a",
+    seq: 3,
+    initSeq: 3,
+    info: { format: "fmp4", mime: "video/mp4", tracks: [] },
+    init: new Uint8Array(8).fill(7),
+  });
   const json = new TextEncoder().encode(text);
   const head = 24 + 6;
   const out = new Uint8Array(head + 4 + json.byteLength + 8);
@@ -22,9 +29,34 @@ describe("cluster wire format", () => {
     const init = new Uint8Array(300).map((_, i) => (i * 7) & 255);
     const frag = new Uint8Array(70_000).map((_, i) => (i * 13 + 1) & 255);
     const messages: BusMessage[] = [
-      { type: "stream", node: "node-a", seq: 0xffffffff, initSeq: 0xffffffff, info: { format: "fmp4", mime: 'video/mp4; codecs="avc1.64001E"', tracks }, init },
-      { type: "fragment", node: "node-a", seq: 0, initSeq: 0xffffffff, keyframe: true, decodeTime: 2 ** 40 + 3, timescale: 12800, bytes: frag },
-      { type: "fragment", node: "node-a", seq: 1, initSeq: 0xffffffff, keyframe: false, decodeTime: 0, timescale: 48000, bytes: new Uint8Array([9]) },
+      {
+        type: "stream",
+        node: "node-a",
+        seq: 0xffffffff,
+        initSeq: 0xffffffff,
+        info: { format: "fmp4", mime: 'video/mp4; codecs="avc1.64001E"', tracks },
+        init,
+      },
+      {
+        type: "fragment",
+        node: "node-a",
+        seq: 0,
+        initSeq: 0xffffffff,
+        keyframe: true,
+        decodeTime: 2 ** 40 + 3,
+        timescale: 12800,
+        bytes: frag,
+      },
+      {
+        type: "fragment",
+        node: "node-a",
+        seq: 1,
+        initSeq: 0xffffffff,
+        keyframe: false,
+        decodeTime: 0,
+        timescale: 48000,
+        bytes: new Uint8Array([9]),
+      },
       { type: "ended", node: "node-a", seq: 2, initSeq: 0xffffffff },
       { type: "ended", node: "node-a", seq: 3, initSeq: 7, error: { reason: "unknown-format", message: "not fMP4 or WebM" } },
     ];
@@ -32,7 +64,16 @@ describe("cluster wire format", () => {
   });
 
   test("decodes from a view inside a larger buffer (as Redis clients hand out)", () => {
-    const bytes = encodeMessage({ type: "fragment", node: "n", seq: 5, initSeq: 4, keyframe: true, decodeTime: 10, timescale: 1000, bytes: new Uint8Array([1, 2, 3]) });
+    const bytes = encodeMessage({
+      type: "fragment",
+      node: "n",
+      seq: 5,
+      initSeq: 4,
+      keyframe: true,
+      decodeTime: 10,
+      timescale: 1000,
+      bytes: new Uint8Array([1, 2, 3]),
+    });
     const big = new Uint8Array(bytes.byteLength + 10);
     big.set(bytes, 5);
     const m = decodeMessage(big.subarray(5, 5 + bytes.byteLength));
@@ -41,7 +82,14 @@ describe("cluster wire format", () => {
   });
 
   test("malformed messages decode to undefined, never throw", () => {
-    const good = encodeMessage({ type: "stream", node: "n", seq: 1, initSeq: 1, info: { format: "webm", mime: "video/webm", tracks: [] }, init: new Uint8Array(4) });
+    const good = encodeMessage({
+      type: "stream",
+      node: "n",
+      seq: 1,
+      initSeq: 1,
+      info: { format: "webm", mime: "video/webm", tracks: [] },
+      init: new Uint8Array(4),
+    });
     expect(decodeMessage(new Uint8Array(0))).toBeUndefined();
     expect(decodeMessage(good.subarray(0, 20))).toBeUndefined();
     expect(decodeMessage(good.subarray(0, 30))).toBeUndefined();
@@ -70,27 +118,63 @@ describe("cluster wire format", () => {
   test("a stream message is rejected for any track field of the wrong type, tracks that are not an array of objects, or a bad format or MIME type", () => {
     const t = tracks[0];
     const bad: unknown[] = [
-      { tracks: [null] }, { tracks: [t, null] }, { tracks: null }, { tracks: {} }, { tracks: "video" }, { tracks: [1] }, { tracks: [[]] },
+      { tracks: [null] },
+      { tracks: [t, null] },
+      { tracks: null },
+      { tracks: {} },
+      { tracks: "video" },
+      { tracks: [1] },
+      { tracks: [[]] },
       { tracks: Array.from({ length: 65 }, (_, i) => ({ ...t, id: i })) },
-      { tracks: [{ ...t, id: "1" }] }, { tracks: [{ ...t, id: -1 }] }, { tracks: [{ ...t, id: 1.5 }] }, { tracks: [{ ...t, id: null }] },
-      { tracks: [{ ...t, kind: "subtitle" }] }, { tracks: [{ ...t, kind: null }] },
-      { tracks: [{ ...t, codec: 5 }] }, { tracks: [{ ...t, codec: null }] }, { tracks: [{ ...t, codec: "a\u0000b" }] }, { tracks: [{ ...t, codec: "x".repeat(257) }] },
-      { tracks: [{ ...t, codecId: {} }] }, { tracks: [{ ...t, timescale: 0 }] }, { tracks: [{ ...t, timescale: -1 }] }, { tracks: [{ ...t, timescale: "12800" }] },
-      { tracks: [{ ...t, width: null }] }, { tracks: [{ ...t, height: -1 }] }, { tracks: [{ ...t, sampleRate: "48000" }] }, { tracks: [{ ...t, channels: [] }] },
-      { format: "flv" }, { format: null }, { mime: null }, { mime: 3 }, { mime: "" }, { mime: "x".repeat(1025) }, { mime: "video/mp4\r\nX: y" },
+      { tracks: [{ ...t, id: "1" }] },
+      { tracks: [{ ...t, id: -1 }] },
+      { tracks: [{ ...t, id: 1.5 }] },
+      { tracks: [{ ...t, id: null }] },
+      { tracks: [{ ...t, kind: "subtitle" }] },
+      { tracks: [{ ...t, kind: null }] },
+      { tracks: [{ ...t, codec: 5 }] },
+      { tracks: [{ ...t, codec: null }] },
+      { tracks: [{ ...t, codec: "a\u0000b" }] },
+      { tracks: [{ ...t, codec: "x".repeat(257) }] },
+      { tracks: [{ ...t, codecId: {} }] },
+      { tracks: [{ ...t, timescale: 0 }] },
+      { tracks: [{ ...t, timescale: -1 }] },
+      { tracks: [{ ...t, timescale: "12800" }] },
+      { tracks: [{ ...t, width: null }] },
+      { tracks: [{ ...t, height: -1 }] },
+      { tracks: [{ ...t, sampleRate: "48000" }] },
+      { tracks: [{ ...t, channels: [] }] },
+      { format: "flv" },
+      { format: null },
+      { mime: null },
+      { mime: 3 },
+      { mime: "" },
+      { mime: "x".repeat(1025) },
+      { mime: "video/mp4\r\nX: y" },
     ];
     for (const patch of bad) {
       const json = JSON.stringify({ format: "fmp4", mime: "video/mp4", tracks, ...(patch as object) });
       expect([json, readMessage(withJson(json))]).toEqual([json, { ok: false, reason: "bad-stream-info" }]);
     }
     for (const { id, kind, codec, codecId, timescale } of [{ ...t, kind: "other" as const, timescale: 0 }]) {
-      expect(decodeMessage(withJson(JSON.stringify({ format: "webm", mime: "video/webm", tracks: [{ id, kind, codec, codecId, timescale }] })))).toBeDefined();
+      expect(
+        decodeMessage(withJson(JSON.stringify({ format: "webm", mime: "video/webm", tracks: [{ id, kind, codec, codecId, timescale }] }))),
+      ).toBeDefined();
     }
     for (const text of ["null", "[]", "42", '"x"', "{", ""]) expect(decodeMessage(withJson(text))).toBeUndefined();
   });
 
   test("header rules: node id of printable ASCII, known type and flags, a stream's init sequence is its own, time fields only on fragments", () => {
-    const frag = encodeMessage({ type: "fragment", node: "node-a", seq: 5, initSeq: 4, keyframe: true, decodeTime: 10, timescale: 1000, bytes: new Uint8Array([1]) });
+    const frag = encodeMessage({
+      type: "fragment",
+      node: "node-a",
+      seq: 5,
+      initSeq: 4,
+      keyframe: true,
+      decodeTime: 10,
+      timescale: 1000,
+      bytes: new Uint8Array([1]),
+    });
     const edit = (b: Uint8Array, f: (v: DataView, b: Uint8Array) => void) => {
       const c = b.slice();
       f(new DataView(c.buffer), c);
@@ -115,7 +199,8 @@ describe("cluster wire format", () => {
   });
 
   test("a fragment needs a finite decode time >= 0, a timescale > 0 and bytes", () => {
-    const frag = (decodeTime: number, timescale: number, bytes = new Uint8Array([1])) => readMessage(encodeMessage({ type: "fragment", node: "n", seq: 1, initSeq: 1, keyframe: false, decodeTime, timescale, bytes }));
+    const frag = (decodeTime: number, timescale: number, bytes = new Uint8Array([1])) =>
+      readMessage(encodeMessage({ type: "fragment", node: "n", seq: 1, initSeq: 1, keyframe: false, decodeTime, timescale, bytes }));
     expect(frag(0, 1).ok).toBe(true);
     expect(frag(Number.NaN, 1000)).toEqual({ ok: false, reason: "bad-decode-time" });
     expect(frag(Number.POSITIVE_INFINITY, 1000)).toEqual({ ok: false, reason: "bad-decode-time" });
@@ -133,9 +218,23 @@ describe("cluster wire format", () => {
       return decodeMessage(out);
     };
     expect(ended("{}")).toMatchObject({ type: "ended" });
-    expect(ended('{"error":{"reason":"idle-timeout","message":"no data for 10 s"}}')).toMatchObject({ error: { reason: "idle-timeout", message: "no data for 10 s" } });
-    for (const bad of ['{"error":null}', '{"error":5}', '{"error":{"reason":"x"}}', '{"error":{"reason":1,"message":"m"}}', '{"error":{"reason":"a b","message":"m"}}',
-      `{"error":{"reason":"${"r".repeat(65)}","message":"m"}}`, `{"error":{"reason":"r","message":"${"m".repeat(1025)}"}}`, "null", "[]", "", "{", `{"pad":"${"p".repeat(5000)}"}`]) {
+    expect(ended('{"error":{"reason":"idle-timeout","message":"no data for 10 s"}}')).toMatchObject({
+      error: { reason: "idle-timeout", message: "no data for 10 s" },
+    });
+    for (const bad of [
+      '{"error":null}',
+      '{"error":5}',
+      '{"error":{"reason":"x"}}',
+      '{"error":{"reason":1,"message":"m"}}',
+      '{"error":{"reason":"a b","message":"m"}}',
+      `{"error":{"reason":"${"r".repeat(65)}","message":"m"}}`,
+      `{"error":{"reason":"r","message":"${"m".repeat(1025)}"}}`,
+      "null",
+      "[]",
+      "",
+      "{",
+      `{"pad":"${"p".repeat(5000)}"}`,
+    ]) {
       expect([bad, ended(bad)]).toEqual([bad, undefined]);
     }
   });
@@ -143,8 +242,33 @@ describe("cluster wire format", () => {
   test("every certainly-malformed mutation of real-shaped messages decodes to undefined; none throws", () => {
     const init = new Uint8Array(600).map((_, i) => (i * 11) & 255);
     const samples = [
-      encodeMessage({ type: "stream", node: "node-a", seq: 7, initSeq: 7, info: { format: "fmp4", mime: 'video/mp4; codecs="avc1.64001E,mp4a.40.2"', tracks: [...tracks, { id: 2, kind: "audio", codec: "mp4a.40.2", codecId: "mp4a", timescale: 48000, sampleRate: 48000, channels: 2 }] }, init }),
-      ...Array.from({ length: 20 }, (_, i) => encodeMessage({ type: "fragment", node: "node-a", seq: 8 + i, initSeq: 7, keyframe: i % 10 === 0, decodeTime: i * 1280, timescale: 12800, bytes: new Uint8Array(2000 + i).map((_, j) => (j * i) & 255) })),
+      encodeMessage({
+        type: "stream",
+        node: "node-a",
+        seq: 7,
+        initSeq: 7,
+        info: {
+          format: "fmp4",
+          mime: 'video/mp4; codecs="avc1.64001E,mp4a.40.2"',
+          tracks: [
+            ...tracks,
+            { id: 2, kind: "audio", codec: "mp4a.40.2", codecId: "mp4a", timescale: 48000, sampleRate: 48000, channels: 2 },
+          ],
+        },
+        init,
+      }),
+      ...Array.from({ length: 20 }, (_, i) =>
+        encodeMessage({
+          type: "fragment",
+          node: "node-a",
+          seq: 8 + i,
+          initSeq: 7,
+          keyframe: i % 10 === 0,
+          decodeTime: i * 1280,
+          timescale: 12800,
+          bytes: new Uint8Array(2000 + i).map((_, j) => (j * i) & 255),
+        }),
+      ),
     ];
     let malformed = 0;
     for (const m of mutations(samples, 5000, 42)) {

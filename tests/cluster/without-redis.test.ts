@@ -23,7 +23,11 @@ test("without --redis no cluster or Redis code is loaded and /api/streams is unc
   `;
   const r = Bun.spawnSync([process.execPath, "-e", probe], { stdout: "pipe", stderr: "pipe" });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
-  const out = JSON.parse(r.stdout.toString().trim().split("\n").pop()!) as { loaded: string[]; health: Record<string, unknown>; streams: unknown[] };
+  const out = JSON.parse(r.stdout.toString().trim().split("\n").pop()!) as {
+    loaded: string[];
+    health: Record<string, unknown>;
+    streams: unknown[];
+  };
   expect(out.loaded).toEqual([]);
   expect(out.health).toEqual({ ok: true, streams: 0 });
   expect(out.streams).toEqual([]);

@@ -99,7 +99,7 @@ describe("ByteQueue memory and work under any chunking", () => {
       expect(q.byteAt(i)).toBe(i & 0xff);
       if (i >= 8) expect(q.peek(i - 8, 8).byteLength).toBe(8);
     }
-    expect(queueWork.steps - steps).toBeLessThan(4 * 40_000 / (2 * COPY_BELOW) + 100);
+    expect(queueWork.steps - steps).toBeLessThan((4 * 40_000) / (2 * COPY_BELOW) + 100);
   });
 
   test("40k peeks at growing offsets over 40k chunks of 8 KiB walk O(1) entries each", () => {

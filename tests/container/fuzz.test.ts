@@ -21,7 +21,9 @@ const MAX_CHUNK = 8192;
 /** Fixture heads: the init and the first fragments, enough to reach every parsing path quickly. */
 const HEAD_BYTES = 48 * 1024;
 
-const corpus = readdirSync(FIXTURES_DIR).filter((f) => /\.(mp4|webm)$/.test(f)).map((f) => fixture(f).slice(0, HEAD_BYTES));
+const corpus = readdirSync(FIXTURES_DIR)
+  .filter((f) => /\.(mp4|webm)$/.test(f))
+  .map((f) => fixture(f).slice(0, HEAD_BYTES));
 
 type Mutator = (b: Uint8Array, rnd: () => number) => Uint8Array;
 const pick = <T>(xs: readonly T[], rnd: () => number): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -51,7 +53,9 @@ const mutators: Record<string, Mutator> = {
     const out = new Uint8Array(Math.floor(rnd() * 4096));
     for (let i = 0; i < out.length; i++) out[i] = Math.floor(rnd() * 256);
     // Sometimes behind a valid magic, so the container parsers themselves see the garbage.
-    return rnd() < 0.5 ? concat([pick([new Uint8Array([0x1a, 0x45, 0xdf, 0xa3]), new Uint8Array([0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70])], rnd), out]) : out;
+    return rnd() < 0.5
+      ? concat([pick([new Uint8Array([0x1a, 0x45, 0xdf, 0xa3]), new Uint8Array([0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70])], rnd), out])
+      : out;
   },
 };
 
@@ -76,7 +80,10 @@ describe("parser fuzzing", () => {
       const mutator = pick(names, rnd);
       const input = mutators[mutator]!(pick(corpus, rnd), rnd);
       const which = rnd();
-      const parser = which < 0.5 ? createSniffingParser({ maxElementBytes: CAP }) : createParser(which < 0.75 ? "fmp4" : "webm", { maxElementBytes: CAP });
+      const parser =
+        which < 0.5
+          ? createSniffingParser({ maxElementBytes: CAP })
+          : createParser(which < 0.75 ? "fmp4" : "webm", { maxElementBytes: CAP });
       const t0 = performance.now();
       try {
         run(parser, input, rnd);
@@ -161,10 +168,16 @@ describe("adversarial chunking", () => {
 
   /** Hostile but cheap-to-send shapes, scaled to `bytes`. */
   const shapes: Record<string, { format: ContainerFormat; make: (bytes: number) => Uint8Array }> = {
-    "fMP4 styp/free pairs": { format: "fmp4", make: (n) => concat([fmp4Init, repeat(concat([fmp4Box("styp", 8), fmp4Box("free", 8)]), n / 16)]) },
+    "fMP4 styp/free pairs": {
+      format: "fmp4",
+      make: (n) => concat([fmp4Init, repeat(concat([fmp4Box("styp", 8), fmp4Box("free", 8)]), n / 16)]),
+    },
     "fMP4 styp prefix": { format: "fmp4", make: (n) => concat([fmp4Init, repeat(fmp4Box("styp", 8), n / 8)]) },
     "fMP4 large emsg": { format: "fmp4", make: (n) => concat([fmp4Init, fmp4Box("emsg", n + 8), new Uint8Array(n)]) },
-    "WebM Segment headers": { format: "webm", make: (n) => concat([ebmlHeader, repeat(new Uint8Array([0x18, 0x53, 0x80, 0x67, 0xff]), Math.floor(n / 5))]) },
+    "WebM Segment headers": {
+      format: "webm",
+      make: (n) => concat([ebmlHeader, repeat(new Uint8Array([0x18, 0x53, 0x80, 0x67, 0xff]), Math.floor(n / 5))]),
+    },
   };
 
   test("time per byte of hostile shapes in 1-16 byte chunks does not grow with their size (512 KiB vs 4 MiB)", () => {

@@ -32,13 +32,25 @@ export function feedWhole(parser: ContainerParser, bytes: Uint8Array): ParserEve
 }
 
 export function feedByteByByte(parser: ContainerParser, bytes: Uint8Array): ParserEvent[] {
-  return feedChunks(parser, bytes, (function* () { for (;;) yield 1; })());
+  return feedChunks(
+    parser,
+    bytes,
+    (function* () {
+      for (;;) yield 1;
+    })(),
+  );
 }
 
 /** Random chunk sizes in [1, maxChunk], seeded. */
 export function feedRandom(parser: ContainerParser, bytes: Uint8Array, seed: number, maxChunk = 4096): ParserEvent[] {
   const rnd = prng(seed);
-  return feedChunks(parser, bytes, (function* () { for (;;) yield 1 + Math.floor(rnd() * maxChunk); })());
+  return feedChunks(
+    parser,
+    bytes,
+    (function* () {
+      for (;;) yield 1 + Math.floor(rnd() * maxChunk);
+    })(),
+  );
 }
 
 /** A comparable form of events: byte arrays as length + hash so `toEqual` diffs stay readable. */

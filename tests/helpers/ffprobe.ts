@@ -12,10 +12,14 @@ export interface ProbedPacket {
 
 export function probePackets(path: string): ProbedPacket[] {
   const streams = run(["-show_entries", "stream=index,codec_type", "-of", "csv=p=0", path])
-    .split("\n").filter(Boolean).map((l) => l.split(","));
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(","));
   const kinds = new Map(streams.map(([i, k]) => [Number(i), k!]));
   return run(["-show_entries", "packet=stream_index,pos,flags", "-of", "csv=p=0", path])
-    .split("\n").filter(Boolean).map((l) => {
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
       const [s, pos, flags] = l.split(",");
       return { stream: Number(s), kind: kinds.get(Number(s)) ?? "?", pos: Number(pos), keyframe: flags!.startsWith("K") };
     });

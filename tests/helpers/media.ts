@@ -21,7 +21,11 @@ export function topLevelBoxes(bytes: Uint8Array): Array<{ type: string; start: n
 
 /** The bytes a viewer should receive for an fMP4 publisher's bytes: everything but `mfra`. */
 export function withoutMfra(bytes: Uint8Array): Uint8Array {
-  return concat(topLevelBoxes(bytes).filter((b) => b.type !== "mfra").map((b) => bytes.subarray(b.start, b.start + b.size)));
+  return concat(
+    topLevelBoxes(bytes)
+      .filter((b) => b.type !== "mfra")
+      .map((b) => bytes.subarray(b.start, b.start + b.size)),
+  );
 }
 
 /** ffprobe's verdict on whether `fragment`'s first video packet is a keyframe, decoding init + fragment. */

@@ -32,7 +32,8 @@ export function parseExposition(text: string): Sample[] {
       if (!m) throw new Error(`${at}: comment is neither HELP nor TYPE`);
       const [, kind, name, rest] = m as unknown as [string, string, string, string];
       if (!NAME.test(name)) throw new Error(`${at}: bad metric name`);
-      if (closed.has(name) || (current !== undefined && current !== name && (help.has(name) || type.has(name)))) throw new Error(`${at}: family ${name} is not contiguous`);
+      if (closed.has(name) || (current !== undefined && current !== name && (help.has(name) || type.has(name))))
+        throw new Error(`${at}: family ${name} is not contiguous`);
       if (current !== name && current !== undefined) closed.add(current);
       current = name;
       const map = kind === "HELP" ? help : type;

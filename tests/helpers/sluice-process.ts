@@ -1,6 +1,6 @@
-import type { Subprocess } from "bun";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 
 /** Sluice as its own process (`bun run src/main.ts`) on free loopback ports, for RSS and signal tests. */
 export interface SluiceProcess {
@@ -15,7 +15,20 @@ export interface SluiceProcess {
 
 export async function spawnSluice(args: string[] = []): Promise<SluiceProcess> {
   const proc = Bun.spawn(
-    [process.execPath, "run", join(import.meta.dir, "../../src/main.ts"), "--http-host", "127.0.0.1", "--http-port", "0", "--ingest-host", "127.0.0.1", "--ingest-port", "0", ...args],
+    [
+      process.execPath,
+      "run",
+      join(import.meta.dir, "../../src/main.ts"),
+      "--http-host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--ingest-host",
+      "127.0.0.1",
+      "--ingest-port",
+      "0",
+      ...args,
+    ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   let out = "";
@@ -27,13 +40,16 @@ export async function spawnSluice(args: string[] = []): Promise<SluiceProcess> {
   let http = 0;
   let ingest = 0;
   while (!(http && ingest)) {
-    if (Date.now() > end || proc.exitCode !== null) throw new Error(`sluice did not start: ${out}${await new Response(proc.stderr).text()}`);
+    if (Date.now() > end || proc.exitCode !== null)
+      throw new Error(`sluice did not start: ${out}${await new Response(proc.stderr).text()}`);
     await Bun.sleep(20);
     http = Number(/http-listening address=127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
     ingest = Number(/ingest-listening address=127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
   }
   return {
-    proc, httpPort: http, ingestPort: ingest,
+    proc,
+    httpPort: http,
+    ingestPort: ingest,
     output: () => out,
     rss() {
       const status = readFileSync(`/proc/${proc.pid}/status`, "utf8");

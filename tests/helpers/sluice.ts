@@ -11,7 +11,21 @@ export interface TestSluice extends Sluice {
 }
 
 export async function startTestSluice(args: string[] = []): Promise<TestSluice> {
-  const parsed = parseConfig([...(process.env.SLUICE_TEST_STATIC ? ["--static-dir", process.env.SLUICE_TEST_STATIC] : []), "--http-host", "127.0.0.1", "--http-port", "0", "--ingest-host", "127.0.0.1", "--ingest-port", "0", ...args], {});
+  const parsed = parseConfig(
+    [
+      ...(process.env.SLUICE_TEST_STATIC ? ["--static-dir", process.env.SLUICE_TEST_STATIC] : []),
+      "--http-host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--ingest-host",
+      "127.0.0.1",
+      "--ingest-port",
+      "0",
+      ...args,
+    ],
+    {},
+  );
   if (parsed.help) throw new Error("unexpected --help");
   const logs: string[] = [];
   const log = createLogger("info", (l) => {

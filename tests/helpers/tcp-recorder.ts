@@ -43,7 +43,8 @@ export function startTcpRecorder(targetPort: number): TcpRecorder {
         s.data = p;
         connections.push(p.chunks);
         void Bun.connect<undefined>({
-          hostname: "127.0.0.1", port: targetPort,
+          hostname: "127.0.0.1",
+          port: targetPort,
           socket: { data() {}, drain: () => flush(p), close: () => void s.end(), error: () => void s.end() },
         }).then((up) => {
           p.upstream = up;

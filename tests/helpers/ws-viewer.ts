@@ -24,7 +24,9 @@ export async function connectViewer(url: string): Promise<TestViewer> {
     ws.onerror = () => reject(new Error(`WebSocket ${url} failed to open`));
   });
   return {
-    messages, ws, closed,
+    messages,
+    ws,
+    closed,
     async until(pred, ms = 15_000, what = "condition") {
       const end = Date.now() + ms;
       while (!pred(messages)) {
@@ -41,14 +43,21 @@ export function texts(m: ViewerMessage[], type?: string): Array<Record<string, u
 }
 
 export function describe(m: ViewerMessage[]): string {
-  return m.map((x) => (x.kind === "text" ? String(x.json.type) : `bin${x.bytes.byteLength}`)).slice(0, 40).join(" ") + (m.length > 40 ? ` ... (${m.length})` : "");
+  return (
+    m
+      .map((x) => (x.kind === "text" ? String(x.json.type) : `bin${x.bytes.byteLength}`))
+      .slice(0, 40)
+      .join(" ") + (m.length > 40 ? ` ... (${m.length})` : "")
+  );
 }
 
 /**
  * Splits a viewer's messages into sessions: each `stream` message followed by its init and the
  * fragments until the next `stream`/`ended`.
  */
-export function sessions(m: ViewerMessage[]): Array<{ stream: Record<string, unknown>; init: Uint8Array; fragments: Uint8Array[]; ended: boolean }> {
+export function sessions(
+  m: ViewerMessage[],
+): Array<{ stream: Record<string, unknown>; init: Uint8Array; fragments: Uint8Array[]; ended: boolean }> {
   const out: Array<{ stream: Record<string, unknown>; init: Uint8Array; fragments: Uint8Array[]; ended: boolean }> = [];
   let cur: (typeof out)[number] | undefined;
   let wantInit = false;

@@ -15,12 +15,29 @@ function setup(args: string[] = [], cluster?: ClusterClaims) {
   const counters = new ServerCounters();
   const registry = new StreamRegistry(1 << 20);
   const events: string[] = [];
-  const sink: StreamSink = { started: (s) => events.push(`started ${s.name}`), fragment: () => {}, ended: (s) => events.push(`ended ${s.name}`), skipped: () => {} };
-  const admission = new PublisherAdmission(parsed.config, { registry, sink, log: createLogger("info", (l) => logs.push(l)), counters, cluster });
+  const sink: StreamSink = {
+    started: (s) => events.push(`started ${s.name}`),
+    fragment: () => {},
+    ended: (s) => events.push(`ended ${s.name}`),
+    skipped: () => {},
+  };
+  const admission = new PublisherAdmission(parsed.config, {
+    registry,
+    sink,
+    log: createLogger("info", (l) => logs.push(l)),
+    counters,
+    cluster,
+  });
   return { admission, logs, counters, registry, events };
 }
 
-const req = (stream: string, over: Partial<PublishRequest> = {}): PublishRequest => ({ stream, address: "127.0.0.1", remote: "127.0.0.1:5000", keyed: false, ...over });
+const req = (stream: string, over: Partial<PublishRequest> = {}): PublishRequest => ({
+  stream,
+  address: "127.0.0.1",
+  remote: "127.0.0.1:5000",
+  keyed: false,
+  ...over,
+});
 const refused = (r: PublisherSession | Refusal) => ("refused" in r ? r.refused : "admitted");
 
 describe("publisher admission", () => {
@@ -35,7 +52,12 @@ describe("publisher admission", () => {
     expect(refused(await admission.admit(req("other", { keyed: true, address: "10.1.1.1" }), () => {}))).toBe("admitted");
     expect(refused(await admission.admit(req("x", { keyed: true, key: "key-for-cam" }), () => {}))).toBe("address-not-allowed");
     expect(logs.filter((l) => l.includes("publisher-refused"))).toHaveLength(5);
-    expect(counters.rejections().map(([, reason, n]) => `${reason}=${n}`).sort()).toEqual(["address-not-allowed=2", "bad-key=1", "invalid-name=1", "missing-key=1"]);
+    expect(
+      counters
+        .rejections()
+        .map(([, reason, n]) => `${reason}=${n}`)
+        .sort(),
+    ).toEqual(["address-not-allowed=2", "bad-key=1", "invalid-name=1", "missing-key=1"]);
   });
 
   test("inherited names never find a key", async () => {
@@ -85,7 +107,10 @@ describe("publisher admission", () => {
   test("the cluster lease is awaited; a refusal from it is reported like any other, and a lease is released with its session", async () => {
     const released: string[] = [];
     const cluster: ClusterClaims = {
-      acquire: async (name) => (name === "taken" ? { refused: "stream-busy-in-cluster", message: `stream "${name}" is published on node b` } : { release: () => released.push(name) }),
+      acquire: async (name) =>
+        name === "taken"
+          ? { refused: "stream-busy-in-cluster", message: `stream "${name}" is published on node b` }
+          : { release: () => released.push(name) },
     };
     const { admission, logs } = setup([], cluster);
     expect(refused(await admission.admit(req("taken"), () => {}))).toBe("stream-busy-in-cluster");

@@ -5,7 +5,7 @@ import { fixture } from "../helpers/fixtures.ts";
 import { equalBytes, topLevelBoxes } from "../helpers/media.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 import { startTcpRecorder } from "../helpers/tcp-recorder.ts";
-import { connectViewer, sessions, texts, type TestViewer } from "../helpers/ws-viewer.ts";
+import { connectViewer, sessions, type TestViewer, texts } from "../helpers/ws-viewer.ts";
 
 setDefaultTimeout(60_000);
 

@@ -53,9 +53,17 @@ describe("bad publishers are closed with a logged reason and viewers are told", 
     ["a declared box size over the cap", () => concat([ftypOf("h264-baseline-aac.mp4"), box("moov", 100 * 1024 * 1024)]), "too-large"],
     ["a fragment before any init", () => concat([box("moof", 16, new Uint8Array(8)), box("mdat", 8)]), "fragment-before-init"],
     ["an init with no usable track", () => patchedInit2(), "no-usable-track"],
-    ["an init whose codec string cannot be built", () => patchedInit("h264-baseline-aac.mp4", "avc1", new Uint8Array([1, 2, 3, 4])), "unknown-codec"],
+    [
+      "an init whose codec string cannot be built",
+      () => patchedInit("h264-baseline-aac.mp4", "avc1", new Uint8Array([1, 2, 3, 4])),
+      "unknown-codec",
+    ],
     // A Cluster declaring 256 MiB (8-byte size VINT 01 00 00 00 10 00 00 00) right after the init.
-    ["a WebM element over the cap", () => concat([webmInit("vp8-opus.webm"), new Uint8Array([0x1f, 0x43, 0xb6, 0x75, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00])]), "too-large"],
+    [
+      "a WebM element over the cap",
+      () => concat([webmInit("vp8-opus.webm"), new Uint8Array([0x1f, 0x43, 0xb6, 0x75, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00])]),
+      "too-large",
+    ],
   ])("%s", async (_what, bytes, reason) => {
     const viewer = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws/live`);
     await viewer.until((m) => m.length > 0, 5000, "first message");
@@ -124,7 +132,8 @@ describe("publisher takeover", () => {
 function patchedInit2(): Uint8Array {
   const once = patchedInit("h264-baseline-aac.mp4", "soun", ascii("text"));
   const f = ascii("vide");
-  for (let i = 0; i + 4 <= once.byteLength; i++) if (once[i] === f[0] && once[i + 1] === f[1] && once[i + 2] === f[2] && once[i + 3] === f[3]) once.set(ascii("text"), i);
+  for (let i = 0; i + 4 <= once.byteLength; i++)
+    if (once[i] === f[0] && once[i + 1] === f[1] && once[i + 2] === f[2] && once[i + 3] === f[3]) once.set(ascii("text"), i);
   return once;
 }
 

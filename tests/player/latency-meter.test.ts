@@ -70,7 +70,10 @@ describe("LatencyMeter buffer latency", () => {
 
   test("uses the last buffered range", () => {
     const v = playingAt(3);
-    v.buffered.list = [[0, 4], [8, 9.5]];
+    v.buffered.list = [
+      [0, 4],
+      [8, 9.5],
+    ];
     expect(new LatencyMeter(v.asVideo()).sample().latency).toBeCloseTo(6.5, 10);
   });
 });

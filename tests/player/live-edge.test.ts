@@ -26,9 +26,17 @@ interface Harness {
   hold(lag: number, ms: number): void;
 }
 
-function harness(opts: { target?: number; interval?: number; sinceAppend?: number; maxRate?: number; minRate?: number; backWindow?: number } = {}): Harness {
+function harness(
+  opts: { target?: number; interval?: number; sinceAppend?: number; maxRate?: number; minRate?: number; backWindow?: number } = {},
+): Harness {
   const video = new FakeVideo();
-  const env = { target: opts.target ?? 1, interval: opts.interval ?? Number.NaN, sinceAppend: opts.sinceAppend ?? 0, plays: 0, removes: [] as Array<[number, number]> };
+  const env = {
+    target: opts.target ?? 1,
+    interval: opts.interval ?? Number.NaN,
+    sinceAppend: opts.sinceAppend ?? 0,
+    plays: 0,
+    removes: [] as Array<[number, number]>,
+  };
   const edge = new LiveEdgeController(
     video.asVideo(),
     {
@@ -112,7 +120,10 @@ describe("LiveEdgeController: start", () => {
 
   test("the first seek goes into the last buffered range", () => {
     const h = harness({ target: 1, interval: 0.5 });
-    h.video.buffered.list = [[10, 20], [50, 50.5]];
+    h.video.buffered.list = [
+      [10, 20],
+      [50, 50.5],
+    ];
     h.tick();
     expect(h.video.seeks).toEqual([50]);
   });
@@ -511,9 +522,25 @@ describe("LiveEdgeController: stalls", () => {
   test("a playhead stuck 600 ms at the end of a range is moved over the gap to the next range", () => {
     const h = harness({ target: 9 });
     playing(h);
-    stuck(h, 101, [[100, 101], [101.5, 110]], 500);
+    stuck(
+      h,
+      101,
+      [
+        [100, 101],
+        [101.5, 110],
+      ],
+      500,
+    );
     expect(h.edge.nudges).toBe(0);
-    stuck(h, 101, [[100, 101], [101.5, 110]], 100);
+    stuck(
+      h,
+      101,
+      [
+        [100, 101],
+        [101.5, 110],
+      ],
+      100,
+    );
     expect(h.edge.nudges).toBe(1);
     expect(h.video.seeks.at(-1)).toBe(101.5);
   });
@@ -521,7 +548,15 @@ describe("LiveEdgeController: stalls", () => {
   test("a playhead stuck inside a gap is moved to the next range", () => {
     const h = harness({ target: 9 });
     playing(h);
-    stuck(h, 101.2, [[100, 101], [101.5, 110]], 700);
+    stuck(
+      h,
+      101.2,
+      [
+        [100, 101],
+        [101.5, 110],
+      ],
+      700,
+    );
     expect(h.edge.nudges).toBe(1);
     expect(h.video.seeks.at(-1)).toBe(101.5);
   });
@@ -553,7 +588,15 @@ describe("LiveEdgeController: stalls", () => {
     stuck(waiting, 100.55, [[100, 101]], 2000); // 0.45 s ahead
     const little = harness({ target: 9.15 });
     playing(little);
-    stuck(little, 100.85, [[100, 101], [101.5, 110]], 2000); // 0.15 s ahead: not skipped to the next range yet
+    stuck(
+      little,
+      100.85,
+      [
+        [100, 101],
+        [101.5, 110],
+      ],
+      2000,
+    ); // 0.15 s ahead: not skipped to the next range yet
     const atEnd = harness({ target: 0.05 });
     playing(atEnd);
     stuck(atEnd, 101, [[100, 101]], 2000);
@@ -564,11 +607,27 @@ describe("LiveEdgeController: stalls", () => {
     const paused = harness({ target: 5 });
     playing(paused);
     paused.video.pause();
-    stuck(paused, 101, [[100, 101], [101.5, 110]], 2000);
+    stuck(
+      paused,
+      101,
+      [
+        [100, 101],
+        [101.5, 110],
+      ],
+      2000,
+    );
     const seeking = harness({ target: 5 });
     playing(seeking);
     seeking.video.seeking = true;
-    stuck(seeking, 101, [[100, 101], [101.5, 110]], 2000);
+    stuck(
+      seeking,
+      101,
+      [
+        [100, 101],
+        [101.5, 110],
+      ],
+      2000,
+    );
     expect(paused.edge.nudges + seeking.edge.nudges).toBe(0);
   });
 

@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { isTypeSupported, mediaSourceClass, MseSink, type SinkEvents } from "../../static/player/mse-sink.ts";
+import { isTypeSupported, MseSink, mediaSourceClass, type SinkEvents } from "../../static/player/mse-sink.ts";
 import { type InitOp, type MediaOp, OpQueue } from "../../static/player/op-queue.ts";
 import { FakeMediaSource, type FakeSourceBuffer, FakeVideo, useFakeMediaSource } from "./fakes.ts";
 

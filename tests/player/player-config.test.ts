@@ -63,7 +63,7 @@ describe("readConfig", () => {
     expect(c).toMatchObject({ muted: true, controls: false, stats: false });
   });
 
-  test("boolean attributes: present means on, muted=\"false\" means sound", () => {
+  test('boolean attributes: present means on, muted="false" means sound', () => {
     const c = readConfig(element({ muted: "false", controls: "", stats: "stats" }), HTTP);
     expect(c).toMatchObject({ muted: false, controls: true, stats: true });
   });

@@ -52,7 +52,14 @@ describe("ResendFilter", () => {
     const f = tookFragments([10, 10.5, 11, 11.5]);
     f.arm();
     // The server's cache ended at 11; the publisher's next fragment is newer than anything taken.
-    expect(feed(f, [[10.5, 1001], [11, 1002], [12, 1004], [12.5, 1005]])).toEqual([12, 12.5]);
+    expect(
+      feed(f, [
+        [10.5, 1001],
+        [11, 1002],
+        [12, 1004],
+        [12.5, 1005],
+      ]),
+    ).toEqual([12, 12.5]);
   });
 
   test("a fragment with the last start but another size is dropped and the filter stays armed", () => {
@@ -66,13 +73,25 @@ describe("ResendFilter", () => {
   test("disarms when the first fragment after the init starts within the stream's first 0.5 s (a restarted publisher)", () => {
     const f = tookFragments([100, 100.5]);
     f.arm();
-    expect(feed(f, [[0.4, 500], [0.9, 501], [100, 1000]])).toEqual([0.4, 0.9, 100]);
+    expect(
+      feed(f, [
+        [0.4, 500],
+        [0.9, 501],
+        [100, 1000],
+      ]),
+    ).toEqual([0.4, 0.9, 100]);
   });
 
   test("a restarted publisher is recognised even when the old stream was younger than 15 s", () => {
     const f = tookFragments([10, 10.5]);
     f.arm();
-    expect(feed(f, [[0.5, 500], [1, 501], [10.5, 1001]])).toEqual([0.5, 1, 10.5]);
+    expect(
+      feed(f, [
+        [0.5, 500],
+        [1, 501],
+        [10.5, 1001],
+      ]),
+    ).toEqual([0.5, 1, 10.5]);
   });
 
   test("disarms when the first fragment starts more than 15 s before the last one taken", () => {
@@ -138,8 +157,20 @@ describe("ResendFilter", () => {
   test("a second reconnect arms the filter again with what was taken since", () => {
     const f = tookFragments([10, 10.5]);
     f.arm();
-    expect(feed(f, [[10, 1000], [10.5, 1001], [11, 2000]])).toEqual([11]);
+    expect(
+      feed(f, [
+        [10, 1000],
+        [10.5, 1001],
+        [11, 2000],
+      ]),
+    ).toEqual([11]);
     f.arm();
-    expect(feed(f, [[10.5, 1001], [11, 2000], [11.5, 2001]])).toEqual([11.5]);
+    expect(
+      feed(f, [
+        [10.5, 1001],
+        [11, 2000],
+        [11.5, 2001],
+      ]),
+    ).toEqual([11.5]);
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import type { TrackInfo } from "../../src/container/types.ts";
-import { decodeServerMessage, decodeTrack, decodeViewerMessage, encodeServerMessage, encodeViewerMessage, type ServerMessage } from "../../src/protocol/messages.ts";
+import {
+  decodeServerMessage,
+  decodeTrack,
+  decodeViewerMessage,
+  encodeServerMessage,
+  encodeViewerMessage,
+  type ServerMessage,
+} from "../../src/protocol/messages.ts";
 
 const video: TrackInfo = { id: 1, kind: "video", codec: "avc1.64001E", codecId: "avc1", timescale: 12800, width: 640, height: 360 };
 const audio: TrackInfo = { id: 2, kind: "audio", codec: "mp4a.40.2", codecId: "mp4a", timescale: 48000, sampleRate: 48000, channels: 2 };
@@ -9,8 +16,22 @@ describe("viewer protocol", () => {
   test("every server message decodes to what was encoded", () => {
     const all: ServerMessage[] = [
       { type: "waiting", stream: "cam" },
-      { type: "stream", stream: "cam", mime: 'video/mp4; codecs="avc1.64001E,mp4a.40.2"', format: "fmp4", tracks: [video, audio], width: 640, height: 360 },
-      { type: "stream", stream: "cam", mime: 'video/webm; codecs="vp8"', format: "webm", tracks: [{ id: 1, kind: "video", codec: "vp8", codecId: "V_VP8", timescale: 1000 }] },
+      {
+        type: "stream",
+        stream: "cam",
+        mime: 'video/mp4; codecs="avc1.64001E,mp4a.40.2"',
+        format: "fmp4",
+        tracks: [video, audio],
+        width: 640,
+        height: 360,
+      },
+      {
+        type: "stream",
+        stream: "cam",
+        mime: 'video/webm; codecs="vp8"',
+        format: "webm",
+        tracks: [{ id: 1, kind: "video", codec: "vp8", codecId: "V_VP8", timescale: 1000 }],
+      },
       { type: "skip", stream: "cam" },
       { type: "error", stream: "cam", reason: "too-large", message: "too-large: a box" },
       { type: "ended", stream: "cam" },
@@ -21,8 +42,18 @@ describe("viewer protocol", () => {
 
   test("malformed server messages decode to undefined", () => {
     const bad = [
-      "", "null", "[]", "42", '"stream"', "{", '{"type":"nope","stream":"x"}', '{"type":"waiting"}', '{"type":"waiting","stream":7}',
-      '{"type":"error","stream":"x","reason":"r"}', '{"type":"pong"}', '{"type":"pong","t":"1"}',
+      "",
+      "null",
+      "[]",
+      "42",
+      '"stream"',
+      "{",
+      '{"type":"nope","stream":"x"}',
+      '{"type":"waiting"}',
+      '{"type":"waiting","stream":7}',
+      '{"type":"error","stream":"x","reason":"r"}',
+      '{"type":"pong"}',
+      '{"type":"pong","t":"1"}',
       '{"type":"stream","stream":"x","mime":"","format":"fmp4","tracks":[]}',
       '{"type":"stream","stream":"x","mime":"video/mp4","format":"mkv","tracks":[]}',
       '{"type":"stream","stream":"x","mime":"video/mp4","format":"fmp4","tracks":[null]}',
@@ -45,7 +76,15 @@ describe("viewer protocol", () => {
 
   test("viewer messages: only a well-formed ping", () => {
     expect(decodeViewerMessage(encodeViewerMessage({ type: "ping", t: 17 }))).toEqual({ type: "ping", t: 17 });
-    for (const text of ['{"type":"ping"}', '{"type":"ping","t":null}', '{"type":"ping","t":"1"}', '{"type":"pong","t":1}', "ping", '"ping"', '{"x":"\\"ping\\""}']) {
+    for (const text of [
+      '{"type":"ping"}',
+      '{"type":"ping","t":null}',
+      '{"type":"ping","t":"1"}',
+      '{"type":"pong","t":1}',
+      "ping",
+      '"ping"',
+      '{"x":"\\"ping\\""}',
+    ]) {
       expect(decodeViewerMessage(text)).toBeUndefined();
     }
   });

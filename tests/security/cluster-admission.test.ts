@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { startTestRedis, type TestRedis } from "../cluster/redis-server.ts";
 import { LOWLAT_MP4, runFfmpeg } from "../helpers/ffmpeg.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 import { connectViewer, sessions, texts } from "../helpers/ws-viewer.ts";
-import { startTestRedis, type TestRedis } from "../cluster/redis-server.ts";
 
 setDefaultTimeout(90_000);
 
@@ -20,7 +20,17 @@ beforeAll(async () => {
   redis = await startTestRedis();
   const cluster = ["--redis", redis.url, "--cluster-lease-seconds", "2"];
   a = await startTestSluice([...cluster, "--ingest", "0=remote"]);
-  b = await startTestSluice([...cluster, "--max-publishers", "1", "--max-viewers", "5", "--max-viewers-per-stream", "5", "--ingest", "0=mine"]);
+  b = await startTestSluice([
+    ...cluster,
+    "--max-publishers",
+    "1",
+    "--max-viewers",
+    "5",
+    "--max-viewers-per-stream",
+    "5",
+    "--ingest",
+    "0=mine",
+  ]);
 });
 afterAll(async () => {
   await a?.stop();
@@ -32,11 +42,15 @@ describe("cluster admission", () => {
   test("a burst of 40 upgrades never overshoots --max-viewers while each waits for Redis", async () => {
     const url = `ws://127.0.0.1:${b.httpPort}/ws/burst`;
     const results = await Promise.all(
-      Array.from({ length: 40 }, () => new Promise<{ ok: boolean; ws: WebSocket }>((resolve) => {
-        const ws = new WebSocket(url);
-        ws.onopen = () => resolve({ ok: true, ws });
-        ws.onerror = () => resolve({ ok: false, ws });
-      })),
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<{ ok: boolean; ws: WebSocket }>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => resolve({ ok: true, ws });
+            ws.onerror = () => resolve({ ok: false, ws });
+          }),
+      ),
     );
     const opened = results.filter((r) => r.ok).length;
     console.log(`cluster burst: ${opened} of 40 opened with --max-viewers 5`);

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
-import { LOWLAT_MP4, runFfmpeg } from "../helpers/ffmpeg.ts";
-import { type SluiceProcess, spawnSluice } from "../helpers/sluice-process.ts";
-import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
-import { connectViewer, texts } from "../helpers/ws-viewer.ts";
-import { startTestRedis, type TestRedis } from "../cluster/redis-server.ts";
 import { startCluster } from "../../src/cluster/index.ts";
 import { createLogger } from "../../src/log.ts";
 import { StreamRegistry } from "../../src/stream/registry.ts";
+import { startTestRedis, type TestRedis } from "../cluster/redis-server.ts";
+import { LOWLAT_MP4, runFfmpeg } from "../helpers/ffmpeg.ts";
+import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
+import { type SluiceProcess, spawnSluice } from "../helpers/sluice-process.ts";
+import { connectViewer, texts } from "../helpers/ws-viewer.ts";
 import { mutations } from "./bus-mutations.ts";
 
 setDefaultTimeout(120_000);
@@ -80,9 +80,13 @@ test("a following node survives 1,000 malformed bus messages: it stays up, count
     }
     expect(realSince()).toBeGreaterThanOrEqual(10);
 
-    const health = (await (await fetch(`http://127.0.0.1:${b.httpPort}/healthz`)).json()) as { ok: boolean; cluster: { busRejected: number; errors: number; redis: string } };
+    const health = (await (await fetch(`http://127.0.0.1:${b.httpPort}/healthz`)).json()) as {
+      ok: boolean;
+      cluster: { busRejected: number; errors: number; redis: string };
+    };
     const malformed = batch.filter((m) => m.malformed).length;
-    if (process.env.SLUICE_TEST_LOG) console.log(`${malformed} certainly malformed of ${MUTATIONS}; B rejected ${health.cluster.busRejected}`);
+    if (process.env.SLUICE_TEST_LOG)
+      console.log(`${malformed} certainly malformed of ${MUTATIONS}; B rejected ${health.cluster.busRejected}`);
     expect(health.ok).toBe(true);
     expect(health.cluster.redis).toBe("up");
     expect(health.cluster.busRejected).toBeGreaterThanOrEqual(malformed);
@@ -104,7 +108,8 @@ test("a following node survives 1,000 malformed bus messages: it stays up, count
 
 test("malformed init keys and stream info keys written to Redis are dropped: the viewer waits, /api/streams leaves them out, the node stays up", async () => {
   pub ??= new Redis(redis.url);
-  const before = ((await (await fetch(`http://127.0.0.1:${b.httpPort}/healthz`)).json()) as { cluster: { busRejected: number } }).cluster.busRejected;
+  const before = ((await (await fetch(`http://127.0.0.1:${b.httpPort}/healthz`)).json()) as { cluster: { busRejected: number } }).cluster
+    .busRejected;
   // A lease with an init key that is not a valid `stream` message (tracks: [null]).
   const json = Buffer.from(JSON.stringify({ format: "fmp4", mime: "video/mp4", tracks: [null] }));
   const node = Buffer.from("forger-1");
@@ -120,18 +125,46 @@ test("malformed init keys and stream info keys written to Redis are dropped: the
   await pub.set("sluice:init:poisoned", Buffer.concat([header, node, len, json, Buffer.alloc(16, 1)]), "PX", 60_000);
   const viewer = await connectViewer(`ws://127.0.0.1:${b.httpPort}/ws/poisoned`);
   await viewer.until((m) => texts(m, "waiting").length === 1, 5000, "waiting");
-  const health = (await (await fetch(`http://127.0.0.1:${b.httpPort}/healthz`)).json()) as { cluster: { busRejected: number; errors: number } };
+  const health = (await (await fetch(`http://127.0.0.1:${b.httpPort}/healthz`)).json()) as {
+    cluster: { busRejected: number; errors: number };
+  };
   expect(health.cluster.busRejected).toBeGreaterThan(before); // read again at every check while it stays there
   expect(health.cluster.errors).toBe(0);
-  expect(b.output().split("\n").filter((l) => / cluster-bus-rejected stream=poisoned .*from=init-key/.test(l))).toHaveLength(1);
+  expect(
+    b
+      .output()
+      .split("\n")
+      .filter((l) => / cluster-bus-rejected stream=poisoned .*from=init-key/.test(l)),
+  ).toHaveLength(1);
   viewer.close();
 
   // Info keys: not JSON, another name, wrong types, a name that is no stream name; and one valid with extra fields.
   const info = (name: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
-      name, live: true, mime: "video/mp4", format: "fmp4", width: 320, height: 240, viewers: 1, bitrate: 1000, fragmentRate: 10, keyframeInterval: 1,
-      uptime: 3, bytesIn: 1, bytesOut: 2, fragments: 3, keyframes: 1, publisherConnects: 1, publisherRestarts: 0, slowViewerSkips: 0,
-      slowViewerCloses: 0, gopCacheBytes: 5, publishDelayMs: { p50: 1, p99: 2 }, node: "other-node", updatedAt: Date.now(), ...extra,
+      name,
+      live: true,
+      mime: "video/mp4",
+      format: "fmp4",
+      width: 320,
+      height: 240,
+      viewers: 1,
+      bitrate: 1000,
+      fragmentRate: 10,
+      keyframeInterval: 1,
+      uptime: 3,
+      bytesIn: 1,
+      bytesOut: 2,
+      fragments: 3,
+      keyframes: 1,
+      publisherConnects: 1,
+      publisherRestarts: 0,
+      slowViewerSkips: 0,
+      slowViewerCloses: 0,
+      gopCacheBytes: 5,
+      publishDelayMs: { p50: 1, p99: 2 },
+      node: "other-node",
+      updatedAt: Date.now(),
+      ...extra,
     });
   await pub.set("sluice:info:bad-json", "{not json", "PX", 60_000);
   await pub.set("sluice:info:bad-name", info("someone-else"), "PX", 60_000);
@@ -155,18 +188,21 @@ test("an exception thrown while a bus message is handled is contained: counted i
   // reached from the Redis client's message event, where an escaping exception would end the process).
   const logs: string[] = [];
   const registry = new StreamRegistry(8 << 20);
-  const cluster = await startCluster({ redis: redis.url, clusterLeaseSeconds: 2, registry, log: createLogger("info", (l) => logs.push(l)) });
+  const cluster = await startCluster({
+    redis: redis.url,
+    clusterLeaseSeconds: 2,
+    registry,
+    log: createLogger("info", (l) => logs.push(l)),
+  });
   let fragments = 0;
-  cluster.attach(
-    {
-      started() {},
-      fragment() {
-        if (++fragments % 3 === 0) throw new TypeError("fan-out bug");
-      },
-      ended() {},
-      skipped() {},
+  cluster.attach({
+    started() {},
+    fragment() {
+      if (++fragments % 3 === 0) throw new TypeError("fan-out bug");
     },
-  );
+    ended() {},
+    skipped() {},
+  });
   const ff = runFfmpeg(LOWLAT_MP4(6, `http://127.0.0.1:${a.httpPort}/ingest/buggy`, ["-method", "PUT"]));
   try {
     registry.open("buggy").viewers = 1;

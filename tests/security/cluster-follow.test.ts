@@ -4,10 +4,10 @@ import { createLogger } from "../../src/log.ts";
 import type { CachedFragment } from "../../src/stream/gop-cache.ts";
 import { StreamRegistry } from "../../src/stream/registry.ts";
 import type { Stream } from "../../src/stream/stream.ts";
+import { startTestRedis, type TestRedis } from "../cluster/redis-server.ts";
 import { LOWLAT_MP4, runFfmpeg } from "../helpers/ffmpeg.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
 import { connectViewer, sessions, texts } from "../helpers/ws-viewer.ts";
-import { startTestRedis, type TestRedis } from "../cluster/redis-server.ts";
 
 setDefaultTimeout(120_000);
 
@@ -58,7 +58,10 @@ test("with the follow table full of streams nobody watches, a real viewer of a s
   try {
     await a.waitLog(/ stream-live stream=real /, 15_000);
     const started = Date.now();
-    await upgradeAndLeave(b, Array.from({ length: TABLE }, (_, i) => `ghost-${i}`));
+    await upgradeAndLeave(
+      b,
+      Array.from({ length: TABLE }, (_, i) => `ghost-${i}`),
+    );
     const floodMs = Date.now() - started;
     if (process.env.SLUICE_TEST_LOG) console.log(`${TABLE} upgrades in ${floodMs} ms`);
     expect((await health(b)).followed).toBe(TABLE);
@@ -100,16 +103,20 @@ test("a follow table full of watched streams refuses a new stream (logged once);
   // viewers are counted on the registry as the WebSocket server does when a socket opens or closes.
   const logs: string[] = [];
   const registry = new StreamRegistry(8 << 20);
-  const cluster = await startCluster({ redis: redis.url, clusterLeaseSeconds: 2, registry, log: createLogger("info", (l) => logs.push(l)), maxFollowed: 3 });
+  const cluster = await startCluster({
+    redis: redis.url,
+    clusterLeaseSeconds: 2,
+    registry,
+    log: createLogger("info", (l) => logs.push(l)),
+    maxFollowed: 3,
+  });
   const fed: string[] = [];
-  cluster.attach(
-    {
-      started: (s: Stream) => void fed.push(`started ${s.name}`),
-      fragment: (s: Stream, _f: CachedFragment) => void fed.push(`fragment ${s.name}`),
-      ended: (s: Stream) => void fed.push(`ended ${s.name}`),
-      skipped: (s: Stream) => void fed.push(`skipped ${s.name}`),
-    },
-  );
+  cluster.attach({
+    started: (s: Stream) => void fed.push(`started ${s.name}`),
+    fragment: (s: Stream, _f: CachedFragment) => void fed.push(`fragment ${s.name}`),
+    ended: (s: Stream) => void fed.push(`ended ${s.name}`),
+    skipped: (s: Stream) => void fed.push(`skipped ${s.name}`),
+  });
   const watch = (name: string, viewers: number) => void (registry.open(name).viewers = viewers);
   const ff = runFfmpeg(LOWLAT_MP4(20, `http://127.0.0.1:${a.httpPort}/ingest/wanted`, ["-method", "PUT"]));
   try {

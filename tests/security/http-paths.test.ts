@@ -12,8 +12,24 @@ afterAll(async () => {
 
 test("bad static paths are 404, never 500, and never leave the player folder", async () => {
   const base = `http://127.0.0.1:${sluice.httpPort}`;
-  const paths = ["%00", "a%00b", "index.html%00.png", "%0a", "%1b[31m", "..%2f..%2fpackage.json", "%2e%2e/%2e%2e/package.json", "..%5c..%5cpackage.json",
-    "player%00/element.ts", "%ff%fe", "%e2%80%a8", "%", "%zz", "player", "player/", "does-not-exist"];
+  const paths = [
+    "%00",
+    "a%00b",
+    "index.html%00.png",
+    "%0a",
+    "%1b[31m",
+    "..%2f..%2fpackage.json",
+    "%2e%2e/%2e%2e/package.json",
+    "..%5c..%5cpackage.json",
+    "player%00/element.ts",
+    "%ff%fe",
+    "%e2%80%a8",
+    "%",
+    "%zz",
+    "player",
+    "player/",
+    "does-not-exist",
+  ];
   const statuses = await Promise.all(paths.map(async (p) => [p, (await fetch(`${base}/static/${p}`)).status] as const));
   expect(statuses.filter(([, s]) => s !== 404)).toEqual([]);
   expect(sluice.logs.filter((l) => l.includes("http-error"))).toEqual([]);

@@ -49,7 +49,10 @@ test("names nobody published never reach the API or the metrics, and do not evic
   // The watched name becomes a real stream the moment someone publishes to it.
   const ff2 = runFfmpeg(LOWLAT_MP4(2, `http://127.0.0.1:${sluice.httpPort}/ingest/still-watched`, ["-method", "PUT"]));
   await watching.until((m) => texts(m, "stream").length === 1, 15_000, "stream");
-  expect(((await (await fetch(`${base}/api/streams`)).json()) as Array<{ name: string }>).map((s) => s.name).sort()).toEqual(["live", "still-watched"]);
+  expect(((await (await fetch(`${base}/api/streams`)).json()) as Array<{ name: string }>).map((s) => s.name).sort()).toEqual([
+    "live",
+    "still-watched",
+  ]);
   await ff2.done;
   watching.close();
 });

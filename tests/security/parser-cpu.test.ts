@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { concat } from "../helpers/feed.ts";
-import { spawnSluice, type SluiceProcess } from "../helpers/sluice-process.ts";
+import { type SluiceProcess, spawnSluice } from "../helpers/sluice-process.ts";
 import {
-  LAST_CHUNK, boxHeader, chunked, chunkedPutHead, connectRaw, fmp4FirstFragment, fmp4Init, probeHealthz, responseStatus, styps, stypFreePairs, writeChunked,
+  boxHeader,
+  chunked,
+  chunkedPutHead,
+  connectRaw,
+  fmp4FirstFragment,
+  fmp4Init,
+  LAST_CHUNK,
+  probeHealthz,
+  responseStatus,
+  stypFreePairs,
+  styps,
+  writeChunked,
 } from "./hostile.ts";
 
 /**
@@ -44,7 +55,14 @@ async function publisherGone(stream: string): Promise<string | undefined> {
   const re = new RegExp(`publisher-(disconnected|error) stream=${stream} `);
   const end = Date.now() + 45_000;
   let line: string | undefined;
-  while (!(line = sluice.output().split("\n").find((l) => re.test(l))) && Date.now() < end) await Bun.sleep(20);
+  while (
+    !(line = sluice
+      .output()
+      .split("\n")
+      .find((l) => re.test(l))) &&
+    Date.now() < end
+  )
+    await Bun.sleep(20);
   return line;
 }
 

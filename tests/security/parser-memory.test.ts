@@ -3,7 +3,16 @@ import { concat } from "../helpers/feed.ts";
 import { fixture } from "../helpers/fixtures.ts";
 import { spawnSluice } from "../helpers/sluice-process.ts";
 import {
-  LAST_CHUNK, boxHeader, chunked, chunkedPutHead, connectRaw, fmp4FirstFragment, fmp4Init, responseStatus, sampleRss, writeChunked,
+  boxHeader,
+  chunked,
+  chunkedPutHead,
+  connectRaw,
+  fmp4FirstFragment,
+  fmp4Init,
+  LAST_CHUNK,
+  responseStatus,
+  sampleRss,
+  writeChunked,
 } from "./hostile.ts";
 
 /**
@@ -37,7 +46,9 @@ async function publisherGone(output: () => string, stream: string): Promise<stri
   const re = new RegExp(`publisher-(disconnected|error) stream=${stream} `);
   const end = Date.now() + 30_000;
   for (;;) {
-    const line = output().split("\n").find((l) => re.test(l));
+    const line = output()
+      .split("\n")
+      .find((l) => re.test(l));
     if (line) return line;
     if (Date.now() > end) throw new Error(`no publisher-disconnected/error line for ${stream}:\n${output()}`);
     await Bun.sleep(20);
@@ -49,7 +60,7 @@ describe("a hostile publisher cannot make Sluice hold more than its caps", () =>
     const webm = fixture("vp8-opus.webm");
     const ebmlHeader = webm.subarray(0, 4 + 1 + (webm[4]! & 0x7f)); // 1A 45 DF A3, 1-byte size VINT, body
     // 18 53 80 67 = Segment ID, FF = 1-byte size VINT with every value bit set: unknown size (RFC 8794 §6.2).
-    const flood = new Uint8Array(16 * MiB - (16 * MiB) % 5);
+    const flood = new Uint8Array(16 * MiB - ((16 * MiB) % 5));
     for (let i = 0; i < flood.byteLength; i += 5) flood.set([0x18, 0x53, 0x80, 0x67, 0xff], i);
     let gone = "";
     let accepted = true;

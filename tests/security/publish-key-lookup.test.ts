@@ -21,19 +21,29 @@ afterAll(async () => {
 });
 
 const put = (name: string, key?: string) =>
-  fetch(`${base}/ingest/${name}`, { method: "PUT", body: fixture("h264-main-aac.mp4").slice(0, 4096), headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
+  fetch(`${base}/ingest/${name}`, {
+    method: "PUT",
+    body: fixture("h264-main-aac.mp4").slice(0, 4096),
+    headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+  });
 
 describe("publish keys are looked up as data, never through the prototype", () => {
   test("inherited names with forged keys are refused by the address allowlist", async () => {
     for (const name of INHERITED) {
-      const guesses = ["[object Object]", String((Object.prototype as unknown as Record<string, unknown>)[name]), "function Object() { [native code] }"];
+      const guesses = [
+        "[object Object]",
+        String((Object.prototype as unknown as Record<string, unknown>)[name]),
+        "function Object() { [native code] }",
+      ];
       for (const key of [undefined, ...guesses]) {
         const res = await put(name, key);
         expect({ name, key, status: res.status }).toEqual({ name, key, status: 403 });
       }
     }
     expect(sluice.logs.filter((l) => l.includes("publisher-connected"))).toEqual([]);
-    expect(sluice.logs.filter((l) => /publisher-refused .*reason=address-not-allowed/.test(l)).length).toBeGreaterThanOrEqual(INHERITED.length);
+    expect(sluice.logs.filter((l) => /publisher-refused .*reason=address-not-allowed/.test(l)).length).toBeGreaterThanOrEqual(
+      INHERITED.length,
+    );
   });
 
   test("a configured stream key still works, and a wrong one is refused", async () => {

@@ -9,7 +9,8 @@ import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
  * it, forwarding headers are ignored (a client cannot pick its own address).
  */
 const body = () => fixture("h264-main-aac.mp4").slice(0, 4096); // admitted, then refused as truncated (400)
-const put = (port: number, name: string, headers: Record<string, string>) => fetch(`http://127.0.0.1:${port}/ingest/${name}`, { method: "PUT", body: body(), headers });
+const put = (port: number, name: string, headers: Record<string, string>) =>
+  fetch(`http://127.0.0.1:${port}/ingest/${name}`, { method: "PUT", body: body(), headers });
 
 describe("without --trusted-proxies", () => {
   let sluice: TestSluice;
@@ -23,7 +24,9 @@ describe("without --trusted-proxies", () => {
   test("forwarding headers are ignored: a client cannot claim an allowed address", async () => {
     expect((await put(sluice.httpPort, "a", { "x-forwarded-for": "198.18.0.5" })).status).toBe(403);
     expect((await put(sluice.httpPort, "b", { forwarded: "for=198.18.0.5" })).status).toBe(403);
-    expect(sluice.logs.filter((l) => /publisher-refused stream=[ab] remote=127\.0\.0\.1:\d+ reason=address-not-allowed/.test(l))).toHaveLength(2);
+    expect(
+      sluice.logs.filter((l) => /publisher-refused stream=[ab] remote=127\.0\.0\.1:\d+ reason=address-not-allowed/.test(l)),
+    ).toHaveLength(2);
   });
 });
 
@@ -55,7 +58,11 @@ describe("with --trusted-proxies", () => {
       // A body that never ends holds the one slot of 192.168.1.30 ...
       let push!: ReadableStreamDefaultController<Uint8Array>;
       const endless = new ReadableStream<Uint8Array>({ start: (c) => void (push = c) });
-      const held = fetch(`http://127.0.0.1:${limited.httpPort}/ingest/f`, { method: "PUT", body: endless, headers: { "x-forwarded-for": "192.168.1.30" } });
+      const held = fetch(`http://127.0.0.1:${limited.httpPort}/ingest/f`, {
+        method: "PUT",
+        body: endless,
+        headers: { "x-forwarded-for": "192.168.1.30" },
+      });
       push.enqueue(body());
       await limited.waitLog(/publisher-connected stream=f remote=192\.168\.1\.30:/);
       // ... so a second connection from it is refused, while another client behind the same proxy is not.

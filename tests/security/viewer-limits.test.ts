@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mintViewerToken } from "../../src/access/secrets.ts";
 import { runFfmpeg } from "../helpers/ffmpeg.ts";
-import { spawnSluice } from "../helpers/sluice-process.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
+import { spawnSluice } from "../helpers/sluice-process.ts";
 
 setDefaultTimeout(90_000);
 
@@ -30,7 +30,18 @@ function tryOpen(url: string, headers: Record<string, string> = {}): Promise<{ o
 describe("viewer admission", () => {
   let sluice: TestSluice;
   beforeAll(async () => {
-    sluice = await startTestSluice(["--viewer-secret", SECRET, "--max-viewers", "5", "--max-viewers-per-stream", "5", "--max-viewers-per-address", "3", "--trusted-proxies", "127.0.0.1/32"]);
+    sluice = await startTestSluice([
+      "--viewer-secret",
+      SECRET,
+      "--max-viewers",
+      "5",
+      "--max-viewers-per-stream",
+      "5",
+      "--max-viewers-per-address",
+      "3",
+      "--trusted-proxies",
+      "127.0.0.1/32",
+    ]);
   });
   afterAll(async () => {
     await sluice.stop();
@@ -52,7 +63,9 @@ describe("viewer admission", () => {
     const same = [];
     for (let i = 0; i < 4; i++) same.push(await tryOpen(url, { "x-forwarded-for": "198.18.7.7" }));
     expect(same.map((r) => r.ok)).toEqual([true, true, true, false]);
-    expect(sluice.logs.some((l) => /viewer-refused stream=cam remote=198\.18\.7\.7:\d+ reason=too-many-viewers-from-address/.test(l))).toBe(true);
+    expect(sluice.logs.some((l) => /viewer-refused stream=cam remote=198\.18\.7\.7:\d+ reason=too-many-viewers-from-address/.test(l))).toBe(
+      true,
+    );
     const other = await tryOpen(url, { "x-forwarded-for": "198.18.7.8" });
     expect(other.ok).toBe(true);
     for (const r of [...same, other]) r.ws.close();
@@ -73,29 +86,103 @@ describe("total viewer buffer budget", () => {
 
   test("never-reading viewers together stay within --viewer-total-buffer-bytes: the longest queues are closed, readers keep playing", async () => {
     // ~4 Mbit/s 720p, a keyframe every second, replayed at twice real time.
-    const make = runFfmpeg(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=14",
-      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "1M",
-      "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_keyframe", recording]);
+    const make = runFfmpeg([
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=1280x720:rate=25:duration=14",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-tune",
+      "zerolatency",
+      "-b:v",
+      "4M",
+      "-maxrate",
+      "4M",
+      "-bufsize",
+      "1M",
+      "-g",
+      "25",
+      "-keyint_min",
+      "25",
+      "-sc_threshold",
+      "0",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "mp4",
+      "-movflags",
+      "empty_moov+default_base_moof+frag_keyframe",
+      recording,
+    ]);
     expect(await make.done, await make.stderr()).toBe(0);
     // Each viewer alone may queue 3 MiB before the per-viewer limit; all of them together only 4 MiB.
-    const sluice = await spawnSluice(["--gop-cache-bytes", "0", "--viewer-buffer-bytes", "3MiB", "--slow-viewer-lag-seconds", "60", "--slow-viewer-min-lag-bytes", "1MiB", "--viewer-total-buffer-bytes", "4MiB"]);
+    const sluice = await spawnSluice([
+      "--gop-cache-bytes",
+      "0",
+      "--viewer-buffer-bytes",
+      "3MiB",
+      "--slow-viewer-lag-seconds",
+      "60",
+      "--slow-viewer-min-lag-bytes",
+      "1MiB",
+      "--viewer-total-buffer-bytes",
+      "4MiB",
+    ]);
     try {
       const stalled = Array.from({ length: 4 }, (_, i) =>
-        Bun.spawn(["python3", join(import.meta.dir, "../helpers/stalled_viewer.py"), "127.0.0.1", String(sluice.httpPort), "/ws/live", "9", "1", join(dir, `s${i}.bin`)], { stdout: "pipe", stderr: "pipe" }));
+        Bun.spawn(
+          [
+            "python3",
+            join(import.meta.dir, "../helpers/stalled_viewer.py"),
+            "127.0.0.1",
+            String(sluice.httpPort),
+            "/ws/live",
+            "9",
+            "1",
+            join(dir, `s${i}.bin`),
+          ],
+          { stdout: "pipe", stderr: "pipe" },
+        ),
+      );
       const reader = new WebSocket(`ws://127.0.0.1:${sluice.httpPort}/ws/live`);
       let readerBytes = 0;
       reader.binaryType = "arraybuffer";
       reader.onmessage = (ev) => typeof ev.data !== "string" && (readerBytes += (ev.data as ArrayBuffer).byteLength);
       await new Promise((r) => (reader.onopen = r));
       await Bun.sleep(500);
-      const publisher = runFfmpeg(["-readrate", "2", "-i", recording, "-c", "copy", "-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_keyframe+skip_trailer", "-frag_duration", "100000", `tcp://127.0.0.1:${sluice.ingestPort}`]);
+      const publisher = runFfmpeg([
+        "-readrate",
+        "2",
+        "-i",
+        recording,
+        "-c",
+        "copy",
+        "-f",
+        "mp4",
+        "-movflags",
+        "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
+        "-frag_duration",
+        "100000",
+        `tcp://127.0.0.1:${sluice.ingestPort}`,
+      ]);
       expect(await publisher.done, await publisher.stderr()).toBe(0);
       await Promise.all(stalled.map((s) => s.exited));
-      const budgetCloses = sluice.output().split("\n").filter((l) => /slow-viewer-closed stream=live .*reason=server-budget/.test(l));
-      console.log(`budget test: ${budgetCloses.length} viewers closed by the total budget, reader got ${(readerBytes / 2 ** 20).toFixed(1)} MiB`);
+      const budgetCloses = sluice
+        .output()
+        .split("\n")
+        .filter((l) => /slow-viewer-closed stream=live .*reason=server-budget/.test(l));
+      console.log(
+        `budget test: ${budgetCloses.length} viewers closed by the total budget, reader got ${(readerBytes / 2 ** 20).toFixed(1)} MiB`,
+      );
       expect(budgetCloses.length).toBeGreaterThanOrEqual(1);
       // The budget acted first (a viewer left alone may later still reach its own per-viewer limit).
-      const closes = sluice.output().split("\n").filter((l) => l.includes("slow-viewer-closed"));
+      const closes = sluice
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("slow-viewer-closed"));
       expect(closes[0]).toMatch(/reason=server-budget/);
       expect(readerBytes).toBeGreaterThan(5 * 2 ** 20);
       reader.close();

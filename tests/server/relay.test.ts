@@ -26,8 +26,22 @@ function parsedFragments(format: "fmp4" | "webm", init: Uint8Array, fragments: U
 
 describe.each([
   // x264's ultrafast preset fits Constrained Baseline, so "-profile:v main" still yields avc1.42C01E.
-  { name: "classic fMP4 (libx264 main, empty_moov+default_base_moof)", cmd: CLASSIC_MP4, format: "fmp4" as const, ext: "mp4" as const, mime: 'video/mp4; codecs="avc1.42C01E"', seconds: 6 },
-  { name: "classic WebM (libvpx)", cmd: CLASSIC_WEBM, format: "webm" as const, ext: "webm" as const, mime: 'video/webm; codecs="vp8"', seconds: 4 },
+  {
+    name: "classic fMP4 (libx264 main, empty_moov+default_base_moof)",
+    cmd: CLASSIC_MP4,
+    format: "fmp4" as const,
+    ext: "mp4" as const,
+    mime: 'video/mp4; codecs="avc1.42C01E"',
+    seconds: 6,
+  },
+  {
+    name: "classic WebM (libvpx)",
+    cmd: CLASSIC_WEBM,
+    format: "webm" as const,
+    ext: "webm" as const,
+    mime: 'video/webm; codecs="vp8"',
+    seconds: 4,
+  },
 ])("$name published over TCP", ({ cmd, format, ext, mime, seconds }) => {
   test("viewers get the type string, then init + fragments byte-identical to what ffmpeg sent; a mid-stream joiner gets a keyframe GOP then live fragments with no gap", async () => {
     const recorder = startTcpRecorder(sluice.ingestPort);
@@ -37,7 +51,11 @@ describe.each([
     const ff = runFfmpeg(cmd(seconds, `tcp://127.0.0.1:${recorder.port}`));
     // Join once the GOP cache holds a later GOP than the first, so the join really is mid-stream.
     await early.until(() => (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? 0) > seq0 + 1, 20_000, "a second GOP");
-    await early.until((m) => seq0 + (sessions(m)[0]?.fragments.length ?? 0) >= (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? Infinity), 5000, "the GOP's first fragment");
+    await early.until(
+      (m) => seq0 + (sessions(m)[0]?.fragments.length ?? 0) >= (sluice.registry.get("live")?.gop.fragments[0]?.seq ?? Infinity),
+      5000,
+      "the GOP's first fragment",
+    );
     const late = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws/live`);
     expect(await ff.done, await ff.stderr()).toBe(0);
     await early.until((m) => texts(m, "ended").length === 1, 10_000, "ended");

@@ -6,7 +6,7 @@ import { createParser } from "../../src/container/index.ts";
 import type { FragmentEvent } from "../../src/container/types.ts";
 import { concat } from "../helpers/feed.ts";
 import { runFfmpeg } from "../helpers/ffmpeg.ts";
-import { spawnSluice, type SluiceProcess } from "../helpers/sluice-process.ts";
+import { type SluiceProcess, spawnSluice } from "../helpers/sluice-process.ts";
 import { startTcpRecorder } from "../helpers/tcp-recorder.ts";
 import { parseWsFrames } from "../helpers/ws-frames.ts";
 import type { ViewerMessage } from "../helpers/ws-viewer.ts";
@@ -22,14 +22,55 @@ const RSS_BOUND = 256 * 1024 * 1024;
 
 beforeAll(async () => {
   // A ~4 Mbit/s 720p recording with a keyframe every second, replayed in real time below.
-  const make = runFfmpeg(["-f", "lavfi", "-i", `testsrc2=size=1280x720:rate=25:duration=${RECORDING_SECONDS}`,
-    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "1M",
-    "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_keyframe", recording]);
+  const make = runFfmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=1280x720:rate=25:duration=${RECORDING_SECONDS}`,
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-tune",
+    "zerolatency",
+    "-b:v",
+    "4M",
+    "-maxrate",
+    "4M",
+    "-bufsize",
+    "1M",
+    "-g",
+    "25",
+    "-keyint_min",
+    "25",
+    "-sc_threshold",
+    "0",
+    "-pix_fmt",
+    "yuv420p",
+    "-f",
+    "mp4",
+    "-movflags",
+    "empty_moov+default_base_moof+frag_keyframe",
+    recording,
+  ]);
   expect(await make.done, await make.stderr()).toBe(0);
 });
 
 const replay = (url: string, input = ["-re", "-t", String(STREAM_SECONDS)]) =>
-  runFfmpeg([...input, "-i", recording, "-c", "copy", "-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_keyframe+skip_trailer", "-frag_duration", "100000", url]);
+  runFfmpeg([
+    ...input,
+    "-i",
+    recording,
+    "-c",
+    "copy",
+    "-f",
+    "mp4",
+    "-movflags",
+    "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
+    "-frag_duration",
+    "100000",
+    url,
+  ]);
 
 /** A healthy in-process viewer keeping only a hash per binary message. */
 async function hashingViewer(url: string) {
@@ -46,7 +87,19 @@ async function hashingViewer(url: string) {
 }
 
 function stalledViewer(port: number, stall: number, read: number, out: string) {
-  const proc = Bun.spawn(["python3", join(import.meta.dir, "../helpers/stalled_viewer.py"), "127.0.0.1", String(port), "/ws/live", String(stall), String(read), out], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      "python3",
+      join(import.meta.dir, "../helpers/stalled_viewer.py"),
+      "127.0.0.1",
+      String(port),
+      "/ws/live",
+      String(stall),
+      String(read),
+      out,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   return { proc, out };
 }
 
@@ -83,7 +136,9 @@ describe("slow-viewer policy", () => {
   test("50 healthy viewers get every fragment in order while 5 stalled ones skip whole GOPs; server memory stays bounded", async () => {
     const url = `ws://127.0.0.1:${sluice.httpPort}/ws/live`;
     const healthy = await Promise.all(Array.from({ length: 50 }, () => hashingViewer(url)));
-    const stalled = Array.from({ length: 5 }, (_, i) => stalledViewer(sluice.httpPort, 9, STREAM_SECONDS - 4, join(dir, `stalled-${i}.bin`)));
+    const stalled = Array.from({ length: 5 }, (_, i) =>
+      stalledViewer(sluice.httpPort, 9, STREAM_SECONDS - 4, join(dir, `stalled-${i}.bin`)),
+    );
     const recorder = startTcpRecorder(sluice.ingestPort);
     await Bun.sleep(500);
     const publisher = replay(`tcp://127.0.0.1:${recorder.port}`);
@@ -118,7 +173,9 @@ describe("slow-viewer policy", () => {
         if ("skip" in prev) {
           skips++;
           expect(cur.keyframe).toBe(true);
-          expect(cur.sequence!).toBeGreaterThan((items.slice(0, i - 1).findLast((x) => !("skip" in x)) as FragmentEvent | undefined)?.sequence ?? 0);
+          expect(cur.sequence!).toBeGreaterThan(
+            (items.slice(0, i - 1).findLast((x) => !("skip" in x)) as FragmentEvent | undefined)?.sequence ?? 0,
+          );
         } else {
           expect(cur.sequence).toBe(prev.sequence! + 1);
         }
@@ -127,7 +184,9 @@ describe("slow-viewer policy", () => {
     }
     expect(skips).toBeGreaterThanOrEqual(5);
     expect(maxRss).toBeLessThan(RSS_BOUND);
-    console.log(`slow-viewer test: max server RSS ${(maxRss / 2 ** 20).toFixed(1)} MiB, ${skips} skips, ${expected.length} messages per healthy viewer`);
+    console.log(
+      `slow-viewer test: max server RSS ${(maxRss / 2 ** 20).toFixed(1)} MiB, ${skips} skips, ${expected.length} messages per healthy viewer`,
+    );
     recorder.stop();
   });
 });

@@ -3,7 +3,7 @@ import { concat } from "../helpers/feed.ts";
 import { runFfmpeg } from "../helpers/ffmpeg.ts";
 import { parseExposition, value } from "../helpers/prometheus.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
-import { connectViewer, sessions, texts, type TestViewer } from "../helpers/ws-viewer.ts";
+import { connectViewer, sessions, type TestViewer, texts } from "../helpers/ws-viewer.ts";
 
 setDefaultTimeout(60_000);
 
@@ -20,9 +20,42 @@ afterAll(async () => {
 });
 
 const src = (seconds: number) => ["-re", "-f", "lavfi", "-i", `testsrc2=size=320x240:rate=25:duration=${seconds}`];
-const WEBM = ["-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime", "-cpu-used", "8", "-g", "25", "-f", "webm", "-live", "1", "-cluster_time_limit", "100"];
-const MP4 = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p", "-f", "mp4",
-  "-movflags", "empty_moov+default_base_moof+frag_keyframe+skip_trailer", "-frag_duration", "200000"];
+const WEBM = [
+  "-c:v",
+  "libvpx",
+  "-b:v",
+  "300k",
+  "-deadline",
+  "realtime",
+  "-cpu-used",
+  "8",
+  "-g",
+  "25",
+  "-f",
+  "webm",
+  "-live",
+  "1",
+  "-cluster_time_limit",
+  "100",
+];
+const MP4 = [
+  "-c:v",
+  "libx264",
+  "-preset",
+  "veryfast",
+  "-tune",
+  "zerolatency",
+  "-g",
+  "25",
+  "-pix_fmt",
+  "yuv420p",
+  "-f",
+  "mp4",
+  "-movflags",
+  "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
+  "-frag_duration",
+  "200000",
+];
 
 async function metrics() {
   const r = await fetch(`${base}/metrics`);
@@ -51,7 +84,9 @@ describe("two streams at once, one over TCP and one over HTTP PUT", () => {
     const body = new Uint8Array(64);
     expect((await fetch(`${base}/ingest/cam2`, { method: "PUT", body })).status).toBe(401);
     expect((await fetch(`${base}/ingest/cam2?key=nope-nope-nope`, { method: "PUT", body })).status).toBe(403);
-    expect((await fetch(`${base}/ingest/cam2`, { method: "POST", body, headers: { authorization: "Bearer wrong-key-here" } })).status).toBe(403);
+    expect((await fetch(`${base}/ingest/cam2`, { method: "POST", body, headers: { authorization: "Bearer wrong-key-here" } })).status).toBe(
+      403,
+    );
     expect((await fetch(`${base}/ingest/cam2?key=${GLOBAL_KEY}`, { method: "PUT", body })).status).toBe(409);
     expect((await fetch(`${base}/ingest/bad%20name?key=${GLOBAL_KEY}`, { method: "PUT", body })).status).toBe(400);
     await sluice.waitLog(/publisher-refused stream=cam2 .*reason=missing-key/);
@@ -63,9 +98,33 @@ describe("two streams at once, one over TCP and one over HTTP PUT", () => {
   test("/api/streams lists both with their own type strings and figures", async () => {
     const list = (await (await fetch(`${base}/api/streams`)).json()) as Array<Record<string, unknown>>;
     const byName = Object.fromEntries(list.map((s) => [s.name, s]));
-    expect(byName.live).toMatchObject({ live: true, mime: 'video/webm; codecs="vp8"', format: "webm", width: 320, height: 240, viewers: 1 });
-    expect(byName.cam2).toMatchObject({ live: true, mime: 'video/mp4; codecs="avc1.64000D"', format: "fmp4", width: 320, height: 240, viewers: 1 });
-    for (const key of ["bitrate", "fragmentRate", "keyframeInterval", "uptime", "bytesIn", "bytesOut", "publisherRestarts", "slowViewerSkips", "slowViewerCloses"]) {
+    expect(byName.live).toMatchObject({
+      live: true,
+      mime: 'video/webm; codecs="vp8"',
+      format: "webm",
+      width: 320,
+      height: 240,
+      viewers: 1,
+    });
+    expect(byName.cam2).toMatchObject({
+      live: true,
+      mime: 'video/mp4; codecs="avc1.64000D"',
+      format: "fmp4",
+      width: 320,
+      height: 240,
+      viewers: 1,
+    });
+    for (const key of [
+      "bitrate",
+      "fragmentRate",
+      "keyframeInterval",
+      "uptime",
+      "bytesIn",
+      "bytesOut",
+      "publisherRestarts",
+      "slowViewerSkips",
+      "slowViewerCloses",
+    ]) {
       expect(byName.cam2).toHaveProperty(key);
     }
     expect(byName.cam2!.bitrate as number).toBeGreaterThan(10_000);

@@ -9,7 +9,16 @@ const SECRET = "viewer-secret-for-tests";
 let sluice: TestSluice;
 let base: string;
 beforeAll(async () => {
-  sluice = await startTestSluice(["--viewer-secret", SECRET, "--allowed-origins", "https://good.example", "--max-viewers-per-stream", "2", "--max-viewers", "3"]);
+  sluice = await startTestSluice([
+    "--viewer-secret",
+    SECRET,
+    "--allowed-origins",
+    "https://good.example",
+    "--max-viewers-per-stream",
+    "2",
+    "--max-viewers",
+    "3",
+  ]);
   base = `http://127.0.0.1:${sluice.httpPort}`;
 });
 afterAll(async () => {
@@ -48,7 +57,9 @@ describe("viewer access", () => {
 
   test("viewer limits per stream and in total answer 503", async () => {
     const open = async (stream: string) => {
-      const v = await connectViewer(`ws://127.0.0.1:${sluice.httpPort}/ws/${stream}?token=${await mintViewerToken(SECRET, stream, now() + 60)}`);
+      const v = await connectViewer(
+        `ws://127.0.0.1:${sluice.httpPort}/ws/${stream}?token=${await mintViewerToken(SECRET, stream, now() + 60)}`,
+      );
       await v.until((m) => m.length > 0, 5000, "first message");
       return v;
     };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ViewerSlots, type ViewerSlot } from "../../src/server/viewer-slots.ts";
+import { type ViewerSlot, ViewerSlots } from "../../src/server/viewer-slots.ts";
 
 describe("viewer slots", () => {
   test("each limit refuses with its own reason, and release frees the place once", () => {

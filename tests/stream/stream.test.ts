@@ -4,10 +4,19 @@ import { StreamRegistry } from "../../src/stream/registry.ts";
 import { Stream } from "../../src/stream/stream.ts";
 
 const init: InitEvent = {
-  type: "init", format: "fmp4", bytes: new Uint8Array(100), mime: 'video/mp4; codecs="avc1.42C01E"',
+  type: "init",
+  format: "fmp4",
+  bytes: new Uint8Array(100),
+  mime: 'video/mp4; codecs="avc1.42C01E"',
   tracks: [{ id: 1, kind: "video", codec: "avc1.42C01E", codecId: "avc1", timescale: 1000, width: 320, height: 240 }],
 };
-const frag = (t: number, keyframe: boolean, size = 1000): FragmentEvent => ({ type: "fragment", bytes: new Uint8Array(size), keyframe, decodeTime: t, timescale: 1000 });
+const frag = (t: number, keyframe: boolean, size = 1000): FragmentEvent => ({
+  type: "fragment",
+  bytes: new Uint8Array(size),
+  keyframe,
+  decodeTime: t,
+  timescale: 1000,
+});
 
 describe("Stream", () => {
   test("one publisher at a time; a second claim is refused and the first keeps the stream", () => {
@@ -101,7 +110,12 @@ describe("StreamRegistry", () => {
     expect(r.watch("cam")).toBe(cam);
     const later = r.watch("later");
     r.open("later").claim("x", 0);
-    expect(r.all().map((s) => s.name).sort()).toEqual(["cam", "later"]);
+    expect(
+      r
+        .all()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["cam", "later"]);
     expect(r.get("later")).toBe(later);
   });
 });

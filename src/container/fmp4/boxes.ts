@@ -84,8 +84,10 @@ export function readBoxHeader(head: Uint8Array, maxBytes: number): BoxHeader | u
     // §4.2: size == 0 means "extends to end of file", which a live stream does not have.
     throw new ParseError("unsupported-size", `box '${printable(type)}' has size 0 (to end of file), impossible in a live stream`);
   }
-  if (size < headerSize) throw new ParseError("malformed", `box '${printable(type)}' declares ${size} bytes, less than its ${headerSize}-byte header`);
-  if (size > maxBytes) throw new ParseError("too-large", `box '${printable(type)}' declares ${size} bytes, over the ${maxBytes}-byte limit`);
+  if (size < headerSize)
+    throw new ParseError("malformed", `box '${printable(type)}' declares ${size} bytes, less than its ${headerSize}-byte header`);
+  if (size > maxBytes)
+    throw new ParseError("too-large", `box '${printable(type)}' declares ${size} bytes, over the ${maxBytes}-byte limit`);
   return { type, size, headerSize };
 }
 
@@ -134,7 +136,10 @@ export class ChildBoxes {
       size = r.u64();
     }
     if (size < r.pos - at || size > this.limit - at) {
-      throw new ParseError("malformed", `child box '${printable(this.type)}' declares ${size} bytes with ${this.limit - at} left in its parent`);
+      throw new ParseError(
+        "malformed",
+        `child box '${printable(this.type)}' declares ${size} bytes with ${this.limit - at} left in its parent`,
+      );
     }
     this.start = r.pos;
     this.end = at + size;
@@ -176,5 +181,6 @@ export function openFullBox(r: Reader, box: BoxRange, fixedBytes: number): { ver
 
 /** `malformed` unless `n` bytes from `r.pos` stay inside `box`. */
 export function fits(r: Reader, box: { type: number; end: number }, n: number): void {
-  if (r.pos + n > box.end) throw new ParseError("malformed", `'${printable(box.type)}' is too short: needs ${n} bytes at ${r.pos}, ends at ${box.end}`);
+  if (r.pos + n > box.end)
+    throw new ParseError("malformed", `'${printable(box.type)}' is too short: needs ${n} bytes at ${r.pos}, ends at ${box.end}`);
 }

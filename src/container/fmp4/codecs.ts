@@ -1,5 +1,5 @@
-import { Reader, hex2 } from "../reader.ts";
-import { AV1C, AVCC, ESDS, HVCC, VPCC, WAVE, childBoxes, findBox, fits, fourccName, type BoxRange } from "./boxes.ts";
+import { hex2, Reader } from "../reader.ts";
+import { AV1C, AVCC, type BoxRange, childBoxes, ESDS, findBox, fits, fourccName, HVCC, VPCC, WAVE } from "./boxes.ts";
 import { mp4aChannels, mp4aCodecString } from "./esds.ts";
 
 /** What a sample entry tells about its track. */

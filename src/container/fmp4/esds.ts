@@ -1,4 +1,4 @@
-import { Reader, hex2 } from "../reader.ts";
+import { hex2, Reader } from "../reader.ts";
 
 // MPEG-4 Systems descriptor tags, ISO/IEC 14496-1 §7.2.2.1.
 const ES_DESCR_TAG = 0x03;

@@ -1,7 +1,7 @@
 import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { FragmentEvent, TrackInfo } from "../types.ts";
-import { ChildBoxes, MFHD, TFDT, TFHD, TRAF, TRUN, openFullBox, type BoxRange } from "./boxes.ts";
+import { type BoxRange, ChildBoxes, MFHD, openFullBox, TFDT, TFHD, TRAF, TRUN } from "./boxes.ts";
 import type { MovieInfo } from "./moov.ts";
 
 // sample_is_non_sync_sample bit of sample flags, ISO/IEC 14496-12 §8.8.3.1.
@@ -42,7 +42,13 @@ interface TrafInfo {
  * decodeTime/timescale/duration refer to the video traf, else the first traf. Throws `malformed` for
  * any box that contradicts its size or names a track the moov does not declare.
  */
-export function readFragment(bytes: Uint8Array, meta: Uint8Array, moof: BoxRange, prft: BoxRange | undefined, movie: MovieInfo): FragmentEvent {
+export function readFragment(
+  bytes: Uint8Array,
+  meta: Uint8Array,
+  moof: BoxRange,
+  prft: BoxRange | undefined,
+  movie: MovieInfo,
+): FragmentEvent {
   const r = new Reader(meta);
   let sequence: number | undefined;
   let main: TrafInfo | undefined;
@@ -137,7 +143,8 @@ function readTrun(r: Reader, trun: BoxRange, info: TrafInfo, defaultDuration: nu
   const hasFlags = (flags & TRUN_SAMPLE_FLAGS) !== 0;
   const stride = 4 * (+hasDuration + +hasSize + +hasFlags + +((flags & TRUN_SAMPLE_CTO) !== 0));
   const start = r.pos;
-  if (start + count * stride > trun.end) throw new ParseError("malformed", `trun declares ${count} samples of ${stride} bytes, more than it holds`);
+  if (start + count * stride > trun.end)
+    throw new ParseError("malformed", `trun declares ${count} samples of ${stride} bytes, more than it holds`);
   if (count === 0) return;
 
   if (info.firstSampleFlags === undefined) {

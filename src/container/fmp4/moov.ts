@@ -2,8 +2,22 @@ import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { TrackInfo } from "../types.ts";
 import {
-  HDLR, MDHD, MDIA, MINF, MVEX, STBL, STSD, TKHD, TRAK, TREX,
-  childBoxes, findBox, fourccName, openFullBox, requireBox, type BoxRange,
+  type BoxRange,
+  childBoxes,
+  findBox,
+  fourccName,
+  HDLR,
+  MDHD,
+  MDIA,
+  MINF,
+  MVEX,
+  openFullBox,
+  requireBox,
+  STBL,
+  STSD,
+  TKHD,
+  TRAK,
+  TREX,
 } from "./boxes.ts";
 import { readSampleEntry } from "./codecs.ts";
 

@@ -2,9 +2,23 @@ import { ByteQueue } from "../byte-queue.ts";
 import { ParseError } from "../errors.ts";
 import { buildMime } from "../mime.ts";
 import type { ContainerParser, FragmentEvent, InitEvent, ParserEvent, ParserOptions } from "../types.ts";
-import { FREE, FTYP, MAX_BOX_HEADER, MDAT, MFRA, MOOF, MOOV, PRFT, SKIP, printable, readBoxHeader, type BoxHeader, type BoxRange } from "./boxes.ts";
+import {
+  type BoxHeader,
+  type BoxRange,
+  FREE,
+  FTYP,
+  MAX_BOX_HEADER,
+  MDAT,
+  MFRA,
+  MOOF,
+  MOOV,
+  PRFT,
+  printable,
+  readBoxHeader,
+  SKIP,
+} from "./boxes.ts";
 import { readFragment } from "./moof.ts";
-import { parseMoov, type MovieInfo } from "./moov.ts";
+import { type MovieInfo, parseMoov } from "./moov.ts";
 
 /** Top-level boxes dropped between fragments: padding and the random-access trailer. */
 const DROPPED = new Set([FREE, SKIP, MFRA]);
@@ -86,7 +100,10 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
     const at = held.length + cursor;
     if (at + header.size > max) {
       const what = mode === "init" ? "init segment" : "fragment";
-      throw new ParseError("too-large", `the pending ${what} would reach ${at + header.size} bytes with '${printable(header.type)}', over the ${max}-byte limit`);
+      throw new ParseError(
+        "too-large",
+        `the pending ${what} would reach ${at + header.size} bytes with '${printable(header.type)}', over the ${max}-byte limit`,
+      );
     }
     cursor += header.size;
     return { at, header };
@@ -190,7 +207,10 @@ export function createFmp4Parser(options: ParserOptions): ContainerParser {
       const left = queue.length + held.length;
       if (skipLeft > 0 || left > 0) {
         const missing = skipLeft > 0 ? skipLeft : Math.max(0, cursor - queue.length);
-        failed = new ParseError("truncated", `the stream ended with ${left} unemitted bytes${missing ? ` and ${missing} bytes of a box still missing` : ""}`);
+        failed = new ParseError(
+          "truncated",
+          `the stream ended with ${left} unemitted bytes${missing ? ` and ${missing} bytes of a box still missing` : ""}`,
+        );
         throw failed;
       }
       return [];

@@ -1,6 +1,6 @@
 import { ParseError } from "../errors.ts";
 import { readUint } from "./codecs.ts";
-import { ID, forEachChild, readVint } from "./ebml.ts";
+import { forEachChild, ID, readVint } from "./ebml.ts";
 
 /**
  * What a Cluster's children say about it, gathered child by child so an unknown-size Cluster can be

@@ -2,7 +2,7 @@ import { ParseError } from "../errors.ts";
 import { av1CodecString, avcCodecString } from "../fmp4/codecs.ts";
 import { Reader } from "../reader.ts";
 import type { TrackInfo } from "../types.ts";
-import { ID, forEachChild } from "./ebml.ts";
+import { forEachChild, ID } from "./ebml.ts";
 
 /** TimecodeScale when Info does not state one (RFC 9559, Info \ TimestampScale, formerly TimecodeScale): 1 ms. */
 export const DEFAULT_TIMECODE_SCALE = 1_000_000;

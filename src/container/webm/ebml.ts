@@ -168,7 +168,10 @@ export function readQueuedHeader(queue: ByteQueue, offset: number, maxElementByt
   if (available <= 0) return null;
   const header = readHeader(queue.peek(offset, Math.min(available, MAX_HEADER_BYTES)), 0);
   if (header && header.id !== ID.Segment && header.size > maxElementBytes) {
-    throw new ParseError("too-large", `element 0x${header.id.toString(16)} declares ${header.size} bytes, above the ${maxElementBytes}-byte cap`);
+    throw new ParseError(
+      "too-large",
+      `element 0x${header.id.toString(16)} declares ${header.size} bytes, above the ${maxElementBytes}-byte cap`,
+    );
   }
   return header;
 }

@@ -4,7 +4,7 @@ import { buildMime } from "../mime.ts";
 import type { ContainerParser, FragmentEvent, InitEvent, ParserEvent, ParserOptions } from "../types.ts";
 import { type ClusterScan, childBytesNeeded, newClusterScan, scanCluster, scanClusterChild } from "./cluster.ts";
 import { DEFAULT_TIMECODE_SCALE, parseInfo, parseTracks } from "./codecs.ts";
-import { type ElementHeader, ID, UNKNOWN_SIZE, isTopLevelId, readQueuedHeader, readQueuedId } from "./ebml.ts";
+import { type ElementHeader, ID, isTopLevelId, readQueuedHeader, readQueuedId, UNKNOWN_SIZE } from "./ebml.ts";
 
 /**
  * An unknown-size Cluster being collected child by child. Its header and complete children stay in the

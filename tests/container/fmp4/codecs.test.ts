@@ -5,7 +5,7 @@ import { av1CodecString, avcCodecString, hevcCodecString, readSampleEntry, vpCod
 import { mp4aChannels, mp4aCodecString } from "../../../src/container/fmp4/esds.ts";
 import { parseMoov } from "../../../src/container/fmp4/moov.ts";
 import { fixture } from "../../helpers/fixtures.ts";
-import { ascii, box, bytes, fullBox, scanTopLevel, u16, u32, type Part } from "./build.ts";
+import { ascii, box, bytes, fullBox, type Part, scanTopLevel, u16, u32 } from "./build.ts";
 
 /** Packs big-endian bit fields: [value, width] pairs. */
 function bits(...fields: Array<[number, number]>): number[] {
@@ -41,7 +41,13 @@ function esds(oti: number, asc?: number[], esFlags = 0, esExtra: number[] = []):
 
 /** hvcC payload: the 13 bytes the codec string needs plus the usual tail. */
 function hvcC(space: number, tier: number, profile: number, compat: number, constraints: number[], level: number): Uint8Array {
-  return bytes([1, (space << 6) | (tier << 5) | profile], u32(compat), constraints, [level], [0xf0, 0, 0xfc, 0xfd, 0xf8, 0xf8, 0, 0, 0x0f, 0]);
+  return bytes(
+    [1, (space << 6) | (tier << 5) | profile],
+    u32(compat),
+    constraints,
+    [level],
+    [0xf0, 0, 0xfc, 0xfd, 0xf8, 0xf8, 0, 0, 0x0f, 0],
+  );
 }
 
 describe("codec strings from configuration records", () => {
@@ -55,7 +61,9 @@ describe("codec strings from configuration records", () => {
     expect(hevcCodecString("hvc1", hvcC(0, 0, 1, 0x6000_0000, [0x90, 0, 0, 0, 0, 0], 60))).toBe("hvc1.1.6.L60.90");
     // Main 10: compatibility flag 2 only → reversed 0x4.
     expect(hevcCodecString("hev1", hvcC(0, 0, 2, 0x2000_0000, [0xb0, 0, 0, 0, 0, 0], 93))).toBe("hev1.2.4.L93.B0");
-    expect(hevcCodecString("hev1", hvcC(1, 1, 4, 0x0000_0001, [0xb0, 0, 0, 0, 0, 0x01], 120))).toBe("hev1.A4.80000000.H120.B0.00.00.00.00.01");
+    expect(hevcCodecString("hev1", hvcC(1, 1, 4, 0x0000_0001, [0xb0, 0, 0, 0, 0, 0x01], 120))).toBe(
+      "hev1.A4.80000000.H120.B0.00.00.00.00.01",
+    );
     expect(hevcCodecString("hvc1", hvcC(3, 0, 1, 0, [0, 0, 0, 0, 0, 0], 30))).toBe("hvc1.C1.0.L30");
     expect(hevcCodecString("hvc1", new Uint8Array(12))).toBe("");
   });
@@ -120,9 +128,27 @@ describe("sample entries", () => {
   const visual = (type: string, width: number, height: number, ...children: Uint8Array[]) =>
     box(type, new Uint8Array(6), u16(1), new Uint8Array(16), u16(width), u16(height), new Uint8Array(78 - 28), ...children);
   const audio = (type: string, version: number, channels: number, rate: number, extra: Part, ...children: Uint8Array[]) =>
-    box(type, new Uint8Array(6), u16(1), u16(version), new Uint8Array(6), u16(channels), u16(16), u16(0), u16(0), u32(rate * 65536), extra, ...children);
+    box(
+      type,
+      new Uint8Array(6),
+      u16(1),
+      u16(version),
+      new Uint8Array(6),
+      u16(channels),
+      u16(16),
+      u16(0),
+      u16(0),
+      u32(rate * 65536),
+      extra,
+      ...children,
+    );
   const read = (entry: Uint8Array, handler: string, stsdVersion = 0) =>
-    readSampleEntry(entry, { type: fourcc(String.fromCharCode(...entry.subarray(4, 8))), start: 8, end: entry.byteLength }, handler, stsdVersion);
+    readSampleEntry(
+      entry,
+      { type: fourcc(String.fromCharCode(...entry.subarray(4, 8))), start: 8, end: entry.byteLength },
+      handler,
+      stsdVersion,
+    );
 
   test("VisualSampleEntry: width/height and the codec from its config box after the 78 fixed bytes", () => {
     const entry = visual("avc1", 1280, 720, box("avcC", [1, 0x64, 0, 0x28, 0xff]), box("pasp", u32(1), u32(1)));

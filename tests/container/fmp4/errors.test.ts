@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ParseError, type ParseErrorReason } from "../../../src/container/errors.ts";
 import { createFmp4Parser } from "../../../src/container/fmp4/parser.ts";
-import { DEFAULT_PARSER_OPTIONS, type ContainerParser } from "../../../src/container/types.ts";
+import { type ContainerParser, DEFAULT_PARSER_OPTIONS } from "../../../src/container/types.ts";
 import { concat, feedRandom, feedWhole, prng } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 import { ascii, box, bytes, scanTopLevel, u32 } from "./build.ts";
@@ -228,7 +228,10 @@ describe("hostile input only ever raises ParseError", () => {
       // Overwrite a random span of the moof with small box headers of random sizes and types.
       const at = moof.start + 8 + Math.floor(rnd() * (moof.size - 16));
       const types = ["traf", "tfhd", "trun", "tfdt", "mfhd", "moof"];
-      f.set(bytes(u32(Math.floor(rnd() * 64)), ascii(types[Math.floor(rnd() * types.length)]!)).subarray(0, moof.start + moof.size - at), at);
+      f.set(
+        bytes(u32(Math.floor(rnd() * 64)), ascii(types[Math.floor(rnd() * types.length)]!)).subarray(0, moof.start + moof.size - at),
+        at,
+      );
       run(parser(1 << 20), f, seed);
     }
   });

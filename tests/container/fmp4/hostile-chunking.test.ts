@@ -38,7 +38,11 @@ function feedMeasured(stream: Uint8Array, size: number): { events: ParserEvent[]
   const events: ParserEvent[] = [];
   for (let o = 0; o < stream.byteLength; o += size) events.push(...p.push(stream.subarray(o, o + size)));
   events.push(...p.end());
-  return { events, copiedPerByte: (queueWork.copied - copied) / stream.byteLength, stepsPerByte: (queueWork.steps - steps) / stream.byteLength };
+  return {
+    events,
+    copiedPerByte: (queueWork.copied - copied) / stream.byteLength,
+    stepsPerByte: (queueWork.steps - steps) / stream.byteLength,
+  };
 }
 
 describe("fMP4: tiny boxes between fragments", () => {

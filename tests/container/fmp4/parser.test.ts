@@ -26,7 +26,9 @@ const EXPECTED_MIME: Record<string, string> = {
   "vp9.mp4": 'video/mp4; codecs="vp09.00.20.08"',
 };
 
-const FIXTURES = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith(".mp4")).sort();
+const FIXTURES = readdirSync(FIXTURES_DIR)
+  .filter((f) => f.endsWith(".mp4"))
+  .sort();
 
 interface TimedPacket {
   kind: string;
@@ -37,7 +39,11 @@ interface TimedPacket {
 
 /** Packet dts in stream time-base ticks, from ffprobe (an independent oracle). */
 function probeTiming(path: string): TimedPacket[] {
-  const run = (args: string[]) => Bun.spawnSync(["ffprobe", "-v", "error", ...args, path]).stdout.toString().trim().split("\n");
+  const run = (args: string[]) =>
+    Bun.spawnSync(["ffprobe", "-v", "error", ...args, path])
+      .stdout.toString()
+      .trim()
+      .split("\n");
   // Durations are left out: ffprobe's demuxer rewrites them (first sample, N/A for some codecs).
   const streams = new Map(
     run(["-show_entries", "stream=index,codec_type,time_base", "-of", "csv=p=0"]).map((l) => {
@@ -149,7 +155,16 @@ describe("fixture specifics", () => {
     const avcProfile: Record<string, string> = { "Constrained Baseline": "42C0", Main: "4D40", High: "6400" };
     for (const name of FIXTURES) {
       const { init } = split(feedWhole(parser(), fixture(name)));
-      const r = Bun.spawnSync(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,profile,level", "-of", "csv=p=0", fixturePath(name)]);
+      const r = Bun.spawnSync([
+        "ffprobe",
+        "-v",
+        "error",
+        "-show_entries",
+        "stream=codec_name,profile,level",
+        "-of",
+        "csv=p=0",
+        fixturePath(name),
+      ]);
       for (const line of r.stdout.toString().trim().split("\n")) {
         const [codec, profile, level] = line.split(",");
         if (codec === "h264") {

@@ -3,7 +3,7 @@ import { createFmp4Parser } from "../../../src/container/fmp4/parser.ts";
 import { DEFAULT_PARSER_OPTIONS, type FragmentEvent, type ParserEvent } from "../../../src/container/types.ts";
 import { concat, feedByteByByte, feedRandom, feedWhole, summarize } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
-import { box, scanTopLevel, withLargesize, type TopBox } from "./build.ts";
+import { box, scanTopLevel, type TopBox, withLargesize } from "./build.ts";
 
 const parser = () => createFmp4Parser(DEFAULT_PARSER_OPTIONS);
 
@@ -23,7 +23,9 @@ describe("top-level boxes the parser drops or attaches", () => {
   test("free/skip between fragments and between prefix boxes are dropped without changing any event", () => {
     const file = fixture("h264-aac-dash-prft.mp4");
     // After the init: pad before every sidx/prft/moof, i.e. also between a fragment's prefix boxes.
-    const padded = insertBefore(file, (b) => (["sidx", "prft", "moof"].includes(b.type) ? [box("free", new Uint8Array(11)), box("skip")] : []));
+    const padded = insertBefore(file, (b) =>
+      ["sidx", "prft", "moof"].includes(b.type) ? [box("free", new Uint8Array(11)), box("skip")] : [],
+    );
     expect(padded.byteLength).toBeGreaterThan(file.byteLength);
     const expected = summarize(feedWhole(parser(), file));
     expect(summarize(feedWhole(parser(), padded))).toEqual(expected);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ByteQueue } from "../../../src/container/byte-queue.ts";
-import { ID, UNKNOWN_SIZE, isTopLevelId, readHeader, readId, readQueuedHeader, readVint } from "../../../src/container/webm/ebml.ts";
+import { ID, isTopLevelId, readHeader, readId, readQueuedHeader, readVint, UNKNOWN_SIZE } from "../../../src/container/webm/ebml.ts";
 import { reasonOf, sizeVint, unknownSizeVint } from "./helpers.ts";
 
 const b = (...x: number[]) => Uint8Array.from(x);
@@ -37,7 +37,11 @@ describe("readHeader", () => {
 
   test("all value bits set means unknown size, at any length", () => {
     for (let len = 1; len <= 8; len++) {
-      expect(readHeader(Uint8Array.from([0x1f, 0x43, 0xb6, 0x75, ...unknownSizeVint(len)]), 0)).toEqual({ id: ID.Cluster, size: UNKNOWN_SIZE, headerLength: 4 + len });
+      expect(readHeader(Uint8Array.from([0x1f, 0x43, 0xb6, 0x75, ...unknownSizeVint(len)]), 0)).toEqual({
+        id: ID.Cluster,
+        size: UNKNOWN_SIZE,
+        headerLength: 4 + len,
+      });
     }
     expect(readHeader(b(0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 0)!.size).toBe(UNKNOWN_SIZE);
     expect(readHeader(b(0xa3, 0x7f, 0xfe), 0)!.size).toBe(0x3ffe);

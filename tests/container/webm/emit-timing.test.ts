@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { DEFAULT_PARSER_OPTIONS } from "../../../src/container/types.ts";
+import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 
 test("a known-size Cluster is emitted by the push that delivers its last byte, not later", () => {

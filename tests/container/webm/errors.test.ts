@@ -1,18 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { ParseError } from "../../../src/container/errors.ts";
-import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { DEFAULT_PARSER_OPTIONS } from "../../../src/container/types.ts";
+import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { concat, feedByteByByte, feedChunks, feedRandom, feedWhole, prng } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 import {
   AV_TRACKS,
-  EBML_HEADER,
-  SEGMENT_UNKNOWN_SIZE,
   cluster,
+  EBML_HEADER,
   el,
   fragmentRanges,
   inits,
   reasonOf,
+  SEGMENT_UNKNOWN_SIZE,
   simpleBlock,
   stream,
   trackEntry,
@@ -131,7 +131,10 @@ describe("truncation", () => {
 
 describe("garbage never throws anything but ParseError", () => {
   const check = (bytes: Uint8Array, seed: number) => {
-    for (const feed of [() => feedRandom(parser(), bytes, seed, 300), () => feedChunks(createWebmParser({ maxElementBytes: 5000 }), bytes, [7, 100, 1000])]) {
+    for (const feed of [
+      () => feedRandom(parser(), bytes, seed, 300),
+      () => feedChunks(createWebmParser({ maxElementBytes: 5000 }), bytes, [7, 100, 1000]),
+    ]) {
       try {
         feed();
       } catch (e) {
@@ -153,7 +156,7 @@ describe("garbage never throws anything but ParseError", () => {
     for (let seed = 1; seed <= 200; seed++) {
       const rnd = prng(seed);
       const bytes = file.slice(0, ranges[4]![1]);
-      for (let i = 0; i < 1 + seed % 8; i++) bytes[Math.floor(rnd() * bytes.byteLength)] = Math.floor(rnd() * 256);
+      for (let i = 0; i < 1 + (seed % 8); i++) bytes[Math.floor(rnd() * bytes.byteLength)] = Math.floor(rnd() * 256);
       check(bytes, seed);
     }
   });

@@ -1,6 +1,6 @@
 import { ParseError } from "../../../src/container/errors.ts";
-import { concat } from "../../helpers/feed.ts";
 import type { FragmentEvent, InitEvent, ParserEvent } from "../../../src/container/types.ts";
+import { concat } from "../../helpers/feed.ts";
 
 /** Test-side EBML writing, independent of the parser's reading code. */
 
@@ -32,12 +32,17 @@ export function idBytes(id: number): Uint8Array {
 
 /** A whole element: ID, an 8-byte size (or the given size length), body. */
 export function el(id: number, body: Uint8Array | number[] | Uint8Array[], sizeLength = 8): Uint8Array {
-  const b = body instanceof Uint8Array ? body : Array.isArray(body) && body[0] instanceof Uint8Array ? concat(body as Uint8Array[]) : Uint8Array.from(body as number[]);
+  const b =
+    body instanceof Uint8Array
+      ? body
+      : Array.isArray(body) && body[0] instanceof Uint8Array
+        ? concat(body as Uint8Array[])
+        : Uint8Array.from(body as number[]);
   return concat([idBytes(id), sizeVint(b.byteLength, sizeLength), b]);
 }
 
 export function uintBody(v: number): number[] {
-  return [v >> 24 & 0xff, v >> 16 & 0xff, v >> 8 & 0xff, v & 0xff];
+  return [(v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
 }
 
 export function ascii(s: string): Uint8Array {

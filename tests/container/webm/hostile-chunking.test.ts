@@ -1,10 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import { queueWork } from "../../../src/container/byte-queue.ts";
-import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import type { ParserEvent } from "../../../src/container/types.ts";
+import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { concat, feedByteByByte, feedRandom, feedWhole, summarize } from "../../helpers/feed.ts";
 import {
-  AV_TRACKS, EBML_HEADER, SEGMENT_UNKNOWN_SIZE, cluster, el, fragments, info, inits, openCluster, reasonOf, simpleBlock, stream,
+  AV_TRACKS,
+  cluster,
+  EBML_HEADER,
+  el,
+  fragments,
+  info,
+  inits,
+  openCluster,
+  reasonOf,
+  SEGMENT_UNKNOWN_SIZE,
+  simpleBlock,
+  stream,
 } from "./helpers.ts";
 
 /**
@@ -43,7 +54,14 @@ describe("WebM: Segment headers belong to the capped init", () => {
   });
 
   test("an init under the cap with repeated Segment headers is emitted whole, the same in every chunking", () => {
-    const s = concat([EBML_HEADER, repeat(SHORT_SEGMENT, 1000), SEGMENT_UNKNOWN_SIZE, info(), AV_TRACKS, cluster(0, [simpleBlock(1, 0x80)])]);
+    const s = concat([
+      EBML_HEADER,
+      repeat(SHORT_SEGMENT, 1000),
+      SEGMENT_UNKNOWN_SIZE,
+      info(),
+      AV_TRACKS,
+      cluster(0, [simpleBlock(1, 0x80)]),
+    ]);
     const events = feedWhole(parser(), s);
     expect(inits(events)[0]!.bytes.byteLength).toBe(s.byteLength - fragments(events)[0]!.bytes.byteLength);
     const expected = summarize(events);

@@ -1,19 +1,19 @@
 import { describe, expect, test } from "bun:test";
-import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { DEFAULT_PARSER_OPTIONS } from "../../../src/container/types.ts";
+import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { concat, feedByteByByte, feedChunks, feedRandom, feedWhole, summarize } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 import {
   AV_TRACKS,
-  EBML_HEADER,
-  SEGMENT_UNKNOWN_SIZE,
   blockGroup,
   cluster,
+  EBML_HEADER,
   el,
   fragmentRanges,
   fragments,
   info,
   inits,
+  SEGMENT_UNKNOWN_SIZE,
   simpleBlock,
   sizeVint,
   stream,
@@ -56,16 +56,26 @@ describe("level-1 elements after the first Cluster", () => {
 
   test("Tags, Chapters, Void and CRC-32 between Clusters and at the end are dropped", () => {
     const junk = concat([tags, voidEl, chapters, crc]);
-    const spliced = splice(file, [[1, junk], [5, voidEl], [1000, concat([cues, tags])]]);
+    const spliced = splice(file, [
+      [1, junk],
+      [5, voidEl],
+      [1000, concat([cues, tags])],
+    ]);
     expect(summarize(feedWhole(parser(), spliced))).toEqual(expected);
     expect(summarize(feedByteByByte(parser(), spliced))).toEqual(expected);
   });
 
   test("dropped elements end unknown-size Clusters (Void does not: it is a Cluster child)", () => {
     const ranges = fragmentRanges(feedWhole(parser(), file));
-    const open = withUnknownClusterSizes(file, ranges.map(([s]) => s));
+    const open = withUnknownClusterSizes(
+      file,
+      ranges.map(([s]) => s),
+    );
     const openExpected = summarize(feedWhole(parser(), open));
-    const spliced = splice(open, [[3, cues], [1000, tags]]);
+    const spliced = splice(open, [
+      [3, cues],
+      [1000, tags],
+    ]);
     expect(summarize(feedWhole(parser(), spliced))).toEqual(openExpected);
     expect(summarize(feedByteByByte(parser(), spliced))).toEqual(openExpected);
   });
@@ -75,12 +85,16 @@ describe("level-1 elements after the first Cluster", () => {
     const spliced = splice(file, [[3, big]]);
     const p = parser();
     let maxBuffered = 0;
-    const events = feedChunks(p, spliced, (function* () {
-      for (;;) {
-        yield 4096;
-        maxBuffered = Math.max(maxBuffered, p.buffered);
-      }
-    })());
+    const events = feedChunks(
+      p,
+      spliced,
+      (function* () {
+        for (;;) {
+          yield 4096;
+          maxBuffered = Math.max(maxBuffered, p.buffered);
+        }
+      })(),
+    );
     expect(summarize(events)).toEqual(expected);
     expect(maxBuffered).toBeLessThan(40_000);
   });
@@ -97,14 +111,14 @@ describe("a new init inside one connection", () => {
     const expected = summarize([...eventsA, ...eventsB]);
     expect(summarize(feedWhole(parser(), both))).toEqual(expected);
     expect(summarize(feedByteByByte(parser(), both))).toEqual(expected);
-    expect(inits(feedWhole(parser(), both)).map((i) => i.mime)).toEqual([
-      'video/webm; codecs="vp8,opus"',
-      'video/webm; codecs="vp9,opus"',
-    ]);
+    expect(inits(feedWhole(parser(), both)).map((i) => i.mime)).toEqual(['video/webm; codecs="vp8,opus"', 'video/webm; codecs="vp9,opus"']);
   });
 
   test("a new EBML header also ends an unknown-size Cluster", () => {
-    const openA = withUnknownClusterSizes(a, fragmentRanges(eventsA).map(([s]) => s));
+    const openA = withUnknownClusterSizes(
+      a,
+      fragmentRanges(eventsA).map(([s]) => s),
+    );
     const expected = summarize([...feedWhole(parser(), openA), ...eventsB]);
     expect(summarize(feedRandom(parser(), concat([openA, b]), 3))).toEqual(expected);
   });
@@ -133,9 +147,16 @@ describe("keyframe, timing and track rules", () => {
   });
 
   test("a BlockGroup is a keyframe iff it has no ReferenceBlock", () => {
-    const events = fragments(feedWhole(parser(), stream(AV_TRACKS,
-      cluster(0, [simpleBlock(2, 0x80), blockGroup(1, false), blockGroup(1, true)]),
-      cluster(10, [blockGroup(2, false), blockGroup(1, true), simpleBlock(1, 0x80)]))));
+    const events = fragments(
+      feedWhole(
+        parser(),
+        stream(
+          AV_TRACKS,
+          cluster(0, [simpleBlock(2, 0x80), blockGroup(1, false), blockGroup(1, true)]),
+          cluster(10, [blockGroup(2, false), blockGroup(1, true), simpleBlock(1, 0x80)]),
+        ),
+      ),
+    );
     expect(events.map((f) => f.keyframe)).toEqual([true, false]);
   });
 
@@ -149,7 +170,10 @@ describe("keyframe, timing and track rules", () => {
     const bytes = concat([EBML_HEADER, SEGMENT_UNKNOWN_SIZE, info(500_000), AV_TRACKS, cluster(0, []), cluster(123_456, [])]);
     const events = feedWhole(parser(), bytes);
     expect(inits(events)[0]!.tracks.map((t) => t.timescale)).toEqual([2000, 2000]);
-    expect(fragments(events).map((f) => [f.decodeTime, f.timescale])).toEqual([[0, 2000], [123_456, 2000]]);
+    expect(fragments(events).map((f) => [f.decodeTime, f.timescale])).toEqual([
+      [0, 2000],
+      [123_456, 2000],
+    ]);
   });
 
   test("tracks carry TrackNumber, kind, CodecID, size, rate and channels", () => {
@@ -170,7 +194,9 @@ describe("keyframe, timing and track rules", () => {
   test("V_AV1 and V_MPEG4/ISO/AVC codec strings come from CodecPrivate", () => {
     const av1c = el(0x63a2, [0x81, 0x08, 0x4c, 0x00]); // profile 0, level 8 (4.0), tier 0, 10-bit
     const avcc = el(0x63a2, [0x01, 0x64, 0x00, 0x1f, 0xff]);
-    const init = inits(feedWhole(parser(), stream(tracks(trackEntry(1, 1, "V_AV1", [av1c]), trackEntry(2, 1, "V_MPEG4/ISO/AVC", [avcc])), cluster(0, []))))[0]!;
+    const init = inits(
+      feedWhole(parser(), stream(tracks(trackEntry(1, 1, "V_AV1", [av1c]), trackEntry(2, 1, "V_MPEG4/ISO/AVC", [avcc])), cluster(0, []))),
+    )[0]!;
     expect(init.tracks.map((t) => t.codec)).toEqual(["av01.0.08M.10", "avc1.64001F"]);
   });
 

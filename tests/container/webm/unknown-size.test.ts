@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { DEFAULT_PARSER_OPTIONS } from "../../../src/container/types.ts";
+import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { feedByteByByte, feedChunks, feedRandom, feedWhole, summarize } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 import {
@@ -26,7 +26,10 @@ for (const name of NAMES) {
     const file = fixture(name);
     const known = feedWhole(parser(), file);
     const ranges = fragmentRanges(known);
-    const rewritten = withUnknownClusterSizes(file, ranges.map(([s]) => s));
+    const rewritten = withUnknownClusterSizes(
+      file,
+      ranges.map(([s]) => s),
+    );
     const events = feedWhole(parser(), rewritten);
 
     test("gives the same init, fragment count, keyframes and timecodes", () => {
@@ -120,7 +123,15 @@ describe("unknown-size Clusters in synthetic streams", () => {
     const bytes = stream(AV_TRACKS, openCluster(0, new Array(20).fill(block)));
     const cap = 5000;
     const p = createWebmParser({ maxElementBytes: cap });
-    const err = reasonOf(() => feedChunks(p, bytes, (function* () { for (;;) yield 100; })()));
+    const err = reasonOf(() =>
+      feedChunks(
+        p,
+        bytes,
+        (function* () {
+          for (;;) yield 100;
+        })(),
+      ),
+    );
     expect(err).toBe("too-large");
     expect(p.buffered).toBeLessThanOrEqual(cap + 100);
   });
