@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   }
 
   const results: Results = {
-    date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
+    date: `${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC`,
     command:
       (process.env.BENCH_SLUICE_MAIN ? `BENCH_SLUICE_MAIN=${process.env.BENCH_SLUICE_MAIN} ` : "") +
       "bun run bench" +

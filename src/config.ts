@@ -70,7 +70,7 @@ export interface Config {
 }
 
 /** One raw TCP ingest port and the stream it feeds. */
-export interface IngestPort {
+interface IngestPort {
   port: number;
   stream: string;
 }

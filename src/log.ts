@@ -6,7 +6,7 @@
  * characters, separators other than the space, lone surrogates) is written as `\uXXXX` (issue 10).
  */
 export type LogLevel = "info" | "warn" | "silent";
-export type Fields = Record<string, string | number | boolean | undefined>;
+type Fields = Record<string, string | number | boolean | undefined>;
 
 export interface Logger {
   info(event: string, fields?: Fields): void;

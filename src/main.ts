@@ -3,7 +3,7 @@ import { createLogger } from "./log.ts";
 import { startSluice } from "./sluice.ts";
 
 /** Entry point: `bun run src/main.ts [options]`. */
-let parsed;
+let parsed: ReturnType<typeof parseConfig>;
 try {
   parsed = parseConfig(Bun.argv.slice(2), process.env);
 } catch (e) {
@@ -16,7 +16,7 @@ if (parsed.help) {
   process.exit(0);
 }
 const log = createLogger(parsed.config.logLevel);
-let sluice;
+let sluice: Awaited<ReturnType<typeof startSluice>>;
 try {
   sluice = await startSluice(parsed.config, log);
 } catch (e) {

@@ -139,7 +139,7 @@ async function done(): Promise<void> {
     missing: viewers.reduce((n, v) => n + v.arrivals.filter((t) => Number.isNaN(t)).length, 0),
     corrupt: viewers.reduce((n, v) => n + v.corrupt, 0),
     closedEarly: viewers.filter((v) => v.closedEarly).length,
-    lastArrival: Math.max(...viewers.map((v) => v.arrivals.reduce((m, t) => (t > m ? t : m), 0))),
+    lastArrival: Math.max(...viewers.map((v) => v.arrivals.reduce((m, t) => Math.max(t, m), 0))),
     cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     arrivals: viewers.map((v) => Array.from(v.arrivals, (t) => (Number.isNaN(t) ? null : Math.round(t * 1000) / 1000))),
   };

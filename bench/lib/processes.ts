@@ -11,12 +11,12 @@ import { TMP } from "./recording.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BUN = process.execPath;
-export const LOGS = resolve(TMP, "logs");
+const LOGS = resolve(TMP, "logs");
 /** Raise the soft descriptor limit (1000 viewers need > 1024 fds) before exec'ing the real command. */
 const FD_LIMIT = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
 
 /** Sluice's entry point; BENCH_SLUICE_MAIN=<path> benchmarks another tree (e.g. a patched copy) instead. */
-export const SLUICE_MAIN = process.env.BENCH_SLUICE_MAIN || "src/main.ts";
+const SLUICE_MAIN = process.env.BENCH_SLUICE_MAIN || "src/main.ts";
 
 const live = new Set<Subprocess>();
 

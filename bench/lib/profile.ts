@@ -7,7 +7,7 @@ import { TMP } from "./recording.ts";
  * JIT code). Optional: returns undefined when perf is missing or not permitted.
  */
 
-export interface ProfileRow {
+interface ProfileRow {
   pct: number;
   dso: string;
   symbol: string;

@@ -11,7 +11,7 @@ import { type ContainerFormat, createParser } from "../../src/container/index.ts
 
 export const TMP = resolve(import.meta.dir, "../..", ".bench-tmp");
 
-export interface PlannedFragment {
+interface PlannedFragment {
   /** fMP4 mfhd sequence_number (WebM: 1-based index). */
   seq: number;
   offset: number;

@@ -159,8 +159,10 @@ export function createBusOut(link: RedisLink, nodeId: string, leases: Leases, le
         guard.run("bus-out", stream.name, () => {
           let o = out.get(stream.name);
           // A random first sequence per publisher session: (node, init sequence) then names the session.
-          if (!o)
-            out.set(stream.name, (o = { stream, seq: (Math.random() * 2 ** 32) >>> 0, initSeq: 0, resync: false, unrelayable: false }));
+          if (!o) {
+            o = { stream, seq: (Math.random() * 2 ** 32) >>> 0, initSeq: 0, resync: false, unrelayable: false };
+            out.set(stream.name, o);
+          }
           o.stream = stream;
           if (blocked(stream.name)) o.resync = true;
           else announce(stream.name, o);

@@ -67,7 +67,7 @@ const FOLLOW_IDLE_MS = 5000;
 /** A followed stream no viewer socket was seen on is dropped at the first check this long after its last follow. */
 const UNWATCHED_MS = 3000;
 /** Most streams followed at once (each is a subscription). */
-export const MAX_FOLLOWED = 4096;
+const MAX_FOLLOWED = 4096;
 /** Longest a viewer's connection waits for the subscription and init key. */
 const FOLLOW_WAIT_MS = 1000;
 /** An entry followed this recently may still get its viewer's socket: if evicted, it is remembered. */
@@ -188,11 +188,19 @@ export function createFollower(d: FollowerDeps): Follower {
       log.info("cluster-resync", { stream: name, node: m.node, seq: m.seq });
       sink.skipped(stream);
     }
-    // A copy: the message buffer belongs to the Redis client's reader.
-    const cached = stream.addFragment(
-      { type: "fragment", bytes: m.bytes.slice(), keyframe: m.keyframe, decodeTime: m.decodeTime, timescale: m.timescale },
-      Date.now(),
-    );
+    // A copy: the message buffer belongs to the Redis client's reader. The bus carries the facts the
+    // stream state uses; the player inspects the bytes itself for the rest.
+    const { keyframe, decodeTime, timescale } = m;
+    const fragment = {
+      type: "fragment",
+      bytes: m.bytes.slice(),
+      keyframe,
+      syncPoint: keyframe,
+      decodeTime,
+      timescale,
+      start: decodeTime / timescale,
+    } as const;
+    const cached = stream.addFragment(fragment, Date.now());
     sink.fragment(stream, cached);
   };
   // Nothing thrown here may reach the Redis client's event emitter: that would end the process.

@@ -15,8 +15,8 @@ import { infoKey, initKey, leaseKey } from "./wire.ts";
  * renewal asserts it), `conflict` (Redis came back and another node holds it: this node keeps serving
  * its local viewers but stops publishing the stream to the bus, and keeps trying).
  */
-export type LeaseState = "held" | "unconfirmed" | "conflict";
-export type AcquireResult = { ok: true } | { ok: false; owner: string };
+type LeaseState = "held" | "unconfirmed" | "conflict";
+type AcquireResult = { ok: true } | { ok: false; owner: string };
 /** A renewal's outcome for one stream: `asserted` = Redis had lost the key and it was set again. */
 export type RenewOutcome = "renewed" | "asserted" | "conflict" | "failed";
 
@@ -74,7 +74,8 @@ export function createLeases(link: RedisLink, nodeId: string, leaseMs: number, l
       if (!entry) {
         const e: Entry = { holders: 0, state: "held", settled: Promise.resolve({ ok: true }) };
         e.settled = claim(name, e);
-        entries.set(name, (entry = e));
+        entries.set(name, e);
+        entry = e;
       }
       const result = await entry.settled;
       if (!result.ok) {

@@ -25,7 +25,7 @@ export interface RedisLink {
   close(): Promise<void>;
 }
 
-export const COMMAND_TIMEOUT_MS = 1000;
+const COMMAND_TIMEOUT_MS = 1000;
 export const RETRY_CAP_MS = 2000;
 const CONNECT_TIMEOUT_MS = 2000;
 /** How long start waits for Redis before going on degraded. */

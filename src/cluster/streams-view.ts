@@ -17,7 +17,7 @@ import { isNodeId, MAX_MIME } from "./wire-fields.ts";
  * fields: a key that is not JSON, names another stream or an invalid name, or has a field of the
  * wrong type is left out, and unknown fields are dropped.
  */
-export type StreamJson = Record<string, unknown>;
+type StreamJson = Record<string, unknown>;
 
 /** Most info keys read per request (SCAN pages of `SCAN_COUNT`). */
 const MAX_CLUSTER_STREAMS = 2000;
@@ -108,7 +108,7 @@ const isNumberOrNull = (v: unknown): v is number | null => v === null || (typeof
  * field has the wrong type: `live` boolean, `node` a node id, counters finite and >= 0, `mime` and
  * `format` strings or null, the other numbers finite or null.
  */
-export function validInfo(v: unknown, name: string): StreamJson | undefined {
+function validInfo(v: unknown, name: string): StreamJson | undefined {
   if (!isObject(v) || v.name !== name || !STREAM_NAME_RE.test(name)) return undefined;
   if (typeof v.live !== "boolean" || !isNodeId(v.node)) return undefined;
   const mime = v.mime;

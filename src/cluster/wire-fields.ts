@@ -10,14 +10,14 @@ import type { TrackInfo } from "../container/types.ts";
  */
 
 /** Most tracks in a stream description. */
-export const MAX_TRACKS = 64;
+const MAX_TRACKS = 64;
 /** Longest MIME type string. */
 export const MAX_MIME = 1024;
 /** Longest codec string or codec id. */
-export const MAX_CODEC = 256;
+const MAX_CODEC = 256;
 /** Longest `ended` reason (a short kebab-case word) and message. */
-export const MAX_REASON = 64;
-export const MAX_MESSAGE = 1024;
+const MAX_REASON = 64;
+const MAX_MESSAGE = 1024;
 
 const CONTROL = /\p{Cc}/u;
 const isText = (v: unknown, min: number, max: number): v is string =>
@@ -43,7 +43,7 @@ export function isNodeIdBytes(b: Uint8Array): boolean {
  * characters without control characters; `timescale` finite, > 0 (>= 0 for `other` tracks); the
  * optional `width`, `height`, `sampleRate`, `channels` finite and >= 0 when present. Undefined otherwise.
  */
-export function validTrack(v: unknown): TrackInfo | undefined {
+function validTrack(v: unknown): TrackInfo | undefined {
   if (!isObject(v)) return undefined;
   const { id, kind, codec, codecId, timescale } = v;
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) return undefined;
@@ -60,7 +60,7 @@ export function validTrack(v: unknown): TrackInfo | undefined {
 }
 
 /** A list of at most `MAX_TRACKS` valid tracks (a copy), or undefined. */
-export function validTracks(v: unknown): TrackInfo[] | undefined {
+function validTracks(v: unknown): TrackInfo[] | undefined {
   if (!Array.isArray(v) || v.length > MAX_TRACKS) return undefined;
   const out: TrackInfo[] = [];
   for (const t of v) {

@@ -31,13 +31,13 @@ import { isNodeId, isNodeIdBytes, validEnded, validStreamInfo } from "./wire-fie
  * `error`, when present, has a string `reason` and `message`.
  */
 
-export const WIRE_VERSION = 1;
+const WIRE_VERSION = 1;
 const HEADER = 24;
 /** Largest JSON of a `stream` message and of an `ended` message. */
-export const MAX_INFO_JSON = 64 * 1024;
-export const MAX_ENDED_JSON = 4 * 1024;
+const MAX_INFO_JSON = 64 * 1024;
+const MAX_ENDED_JSON = 4 * 1024;
 
-export type StreamInfo = Pick<InitEvent, "format" | "mime" | "tracks">;
+type StreamInfo = Pick<InitEvent, "format" | "mime" | "tracks">;
 
 interface Common {
   /** Id of the publishing node. */

@@ -5,9 +5,7 @@ import { createFmp4Parser } from "./fmp4/parser.ts";
 import type { ContainerFormat, ContainerParser, ParserEvent, ParserOptions } from "./types.ts";
 import { createWebmParser } from "./webm/parser.ts";
 
-export type { ParseErrorReason } from "./errors.ts";
 export type * from "./types.ts";
-export { DEFAULT_PARSER_OPTIONS } from "./types.ts";
 export { ParseError };
 
 /** A parser for a known container. */

@@ -38,9 +38,16 @@ export interface FragmentEvent {
   bytes: Uint8Array;
   /** True iff the fragment's first video sample is a sync sample (audio-only streams: always true). */
   keyframe: boolean;
+  /**
+   * Some video sample of the fragment is a sync sample, so decoding can (re)start inside it (a decoder
+   * drops what precedes it). Implied by `keyframe`; always true for audio-only streams.
+   */
+  syncPoint: boolean;
   /** Decode time of the fragment's first sample (video track when present) in `timescale` ticks. */
   decodeTime: number;
   timescale: number;
+  /** Earliest decode time over all of the fragment's tracks, in seconds of the stream's timeline; NaN if unknown. */
+  start: number;
   /** Duration in `timescale` ticks when the container states it, else undefined. */
   duration?: number;
   /** fMP4 only: mfhd sequence_number. */

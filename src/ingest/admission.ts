@@ -216,7 +216,7 @@ export class PublisherAdmission {
 }
 
 /** Logs and counts a refused publisher: the one place refusals are reported. */
-export function reportRefusal(
+function reportRefusal(
   deps: Pick<AdmissionDeps, "log" | "counters">,
   stream: string,
   remote: string,

@@ -32,7 +32,7 @@ export interface PublisherSession {
 }
 
 /** Why a session ended badly: a parser reason or a transport one such as `idle-timeout`. */
-export interface SessionError {
+interface SessionError {
   reason: string;
   message: string;
 }

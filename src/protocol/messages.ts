@@ -91,7 +91,7 @@ export function decodeServerMessage(text: string): ServerMessage | undefined {
 /** Decodes and validates a viewer text message; `undefined` for anything malformed or unknown. */
 export function decodeViewerMessage(text: string): ViewerMessage | undefined {
   const m = parseObject(text);
-  if (!m || m.get("type") !== "ping") return undefined;
+  if (m?.get("type") !== "ping") return undefined;
   const t = m.get("t");
   return finite(t) ? { type: "ping", t } : undefined;
 }

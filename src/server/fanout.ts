@@ -22,7 +22,7 @@ export interface ViewerData {
   grace?: number;
 }
 
-export type ViewerSocket = ServerWebSocket<ViewerData>;
+type ViewerSocket = ServerWebSocket<ViewerData>;
 
 /**
  * Slow-viewer policy (issue 4), under the config's names: a viewer queueing more than
@@ -35,12 +35,12 @@ export type SlowViewerPolicy = Pick<
 >;
 
 /** Close code for a viewer that fell past the hard limit (4000-4999: application codes, RFC 6455 §7.4.2). */
-export const CLOSE_TOO_SLOW = 4002;
+const CLOSE_TOO_SLOW = 4002;
 /** Close code when the server shuts down (RFC 6455 §7.4.1 "going away"). */
 export const CLOSE_GOING_AWAY = 1001;
 
 /** The pub/sub topic of a stream: one per stream, all viewers of it subscribe. */
-export function topicOf(stream: string): string {
+function topicOf(stream: string): string {
   return `stream:${stream}`;
 }
 
@@ -117,7 +117,10 @@ export function createFanout(policy: SlowViewerPolicy, log: Logger): Fanout {
      */
     join(ws, stream) {
       let set = byStream.get(stream.name);
-      if (!set) byStream.set(stream.name, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        byStream.set(stream.name, set);
+      }
       set.add(ws);
       const msg = streamMessage(stream);
       let ok = true;

@@ -1,6 +1,5 @@
 import type { Server, WebSocketHandler } from "bun";
 import type { Config } from "../config.ts";
-import type { Logger } from "../log.ts";
 import { decodeViewerMessage, encodeServerMessage } from "../protocol/messages.ts";
 import { type AppDeps, createApp } from "./app.ts";
 import { CLOSE_GOING_AWAY, type Fanout, type ViewerData } from "./fanout.ts";

@@ -1,31 +1,15 @@
-/**
- * Counters and rates of one stream, fed by the stream layer with explicit timestamps (ms) so the
- * arithmetic is testable without clocks.
- */
-export interface StreamCounters {
-  bytesIn: number;
-  fragments: number;
-  keyframes: number;
-  publisherConnects: number;
-  /** Seconds of media between the last two keyframe fragments (NaN until two were seen). */
-  keyframeInterval: number;
-  /** Bits per second over the last `RATE_WINDOW_MS` of fragments. */
-  bitrate: number;
-  /** Fragments per second over the same window. */
-  fragmentRate: number;
-  /** Wall time (ms) the current publisher went live, or NaN. */
-  liveSince: number;
-  /** Wall time (ms) of the last fragment, or NaN. */
-  lastFragmentAt: number;
-}
-
 const RATE_WINDOW_MS = 5000;
 /** Publish-delay samples kept for percentiles. */
 const DELAY_SAMPLES_CAP = 1024;
 /** Most fragments remembered for the rate window (a cap, not a tuning knob). */
 const RATE_SAMPLES_CAP = 2048;
 
-export class StreamStats implements StreamCounters {
+/**
+ * Counters and rates of one stream, fed by the stream layer with explicit timestamps (ms) so the
+ * arithmetic is testable without clocks. `bitrate` (bits per second) and `fragmentRate` (per second)
+ * cover the last `RATE_WINDOW_MS` of fragments.
+ */
+export class StreamStats {
   bytesIn = 0;
   /** Bytes handed to viewers' sockets (maintained by the fan-out). */
   bytesOut = 0;
@@ -35,8 +19,11 @@ export class StreamStats implements StreamCounters {
   viewerSkips = 0;
   viewerCloses = 0;
   publisherConnects = 0;
+  /** Seconds of media between the last two keyframe fragments (NaN until two were seen). */
   keyframeInterval = Number.NaN;
+  /** Wall time (ms) the current publisher went live, or NaN. */
   liveSince = Number.NaN;
+  /** Wall time (ms) of the last fragment, or NaN. */
   lastFragmentAt = Number.NaN;
   private lastKeyTime = Number.NaN;
   private delays: number[] = [];

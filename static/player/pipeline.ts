@@ -12,9 +12,11 @@
  * - While a ManagedMediaSource does not want data, only the latest GOP is kept queued.
  */
 
+import { initFormat } from "../../src/container/inspect.ts";
+import type { ContainerFormat } from "../../src/container/types.ts";
 import type { StreamAnnouncement } from "../../src/protocol/messages.ts";
 import type { Cadence } from "./cadence.ts";
-import { createInspector, type Format, type FragmentInspector, sniffFormat } from "./fragment-info.ts";
+import { createInspector, type FragmentInspector } from "./fragment-info.ts";
 import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { isTypeSupported, MseSink, type SinkEvents } from "./mse-sink.ts";
@@ -34,7 +36,7 @@ export interface PipelineEvents {
 interface CurrentInit {
   bytes: Uint8Array;
   mime: string;
-  format: Format;
+  format: ContainerFormat;
 }
 
 export class Pipeline {
@@ -132,9 +134,9 @@ export class Pipeline {
   }
 
   #startStream(msg: StreamAnnouncement, bytes: Uint8Array): void {
-    const format = sniffFormat(bytes);
+    const format = initFormat(bytes);
     const shape: StreamShape = { format, mime: msg.mime };
-    this.#inspect = createInspector(format, bytes, msg.tracks);
+    this.#inspect = createInspector(bytes);
     const previousInit = this.#init?.bytes;
     this.#init = { bytes, mime: msg.mime, format };
     this.cadence.discontinuity();

@@ -21,9 +21,3 @@ export function nextStartAfter(r: TimeRanges, t: number): number | undefined {
   for (let i = 0; i < r.length; i++) if (r.start(i) > t) return r.start(i);
   return undefined;
 }
-
-/** Seconds buffered ahead of `t` in the range that contains it (0 when `t` is in a gap). */
-export function aheadOf(r: TimeRanges, t: number): number {
-  const i = rangeIndexAt(r, t);
-  return i < 0 ? 0 : Math.max(0, r.end(i) - t);
-}

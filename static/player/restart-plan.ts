@@ -3,11 +3,11 @@
  * or a reconnect that resends stream + init + GOP).
  */
 
-import type { Format } from "./fragment-info.ts";
+import type { ContainerFormat } from "../../src/container/types.ts";
 
 /** The identity of a stream as far as a SourceBuffer cares. */
 export interface StreamShape {
-  format: Format;
+  format: ContainerFormat;
   mime: string;
 }
 

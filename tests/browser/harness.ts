@@ -18,9 +18,9 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 export const CHROMIUM = process.env.SLUICE_CHROMIUM ?? "/usr/bin/chromium";
 
 /** Where screenshots and traces go (git-ignored). */
-export const OUTPUT_DIR = resolve(import.meta.dir, "../../test-output/browser");
+const OUTPUT_DIR = resolve(import.meta.dir, "../../test-output/browser");
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -37,7 +37,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Throws a clear error when Chromium or ffmpeg is missing (the browser tests must fail, not skip). */
-export function requireTools(): void {
+function requireTools(): void {
   const problems: string[] = [];
   if (!existsSync(CHROMIUM)) problems.push(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set SLUICE_CHROMIUM)`);
   const ff = Bun.which("ffmpeg");
@@ -248,7 +248,7 @@ export function watchKeyframes(getFirstSeq: () => number | undefined, everyMs = 
  * and the first frame decoded (totalVideoFrames > 0, polled every 5 ms); and every `statechange`
  * of the player (captured on window: the event does not bubble).
  */
-export const INSTRUMENT = `(() => {
+const INSTRUMENT = `(() => {
   const wall = (t) => performance.timeOrigin + t;
   const s = (window.__sluice = { wsOpen: NaN, firstPresented: NaN, firstDecoded: NaN, states: [] });
   const Native = window.WebSocket;

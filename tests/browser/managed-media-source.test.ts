@@ -35,7 +35,7 @@ const EMULATE_MMS = `(() => {
 const suite = browserSuite();
 
 test("with only ManagedMediaSource (emulated): plays, holds appends while the browser does not ask for data, then resumes at the live edge", async () => {
-  let ff = suite.publish(publisherArgs("h264", `tcp://127.0.0.1:${suite.sluice.ingestPort}`));
+  suite.publish(publisherArgs("h264", `tcp://127.0.0.1:${suite.sluice.ingestPort}`));
   const { page, errors } = await openPlayerPage(suite.browser.context, `http://127.0.0.1:${suite.sluice.httpPort}/watch/live`, [
     EMULATE_MMS,
   ]);

@@ -58,7 +58,7 @@ export function summarize(events: ParserEvent[]): unknown[] {
   return events.map((e) => ({ ...e, bytes: `${e.bytes.byteLength}:${fnv1a(e.bytes)}` }));
 }
 
-export function fnv1a(b: Uint8Array): string {
+function fnv1a(b: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < b.byteLength; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return (h >>> 0).toString(16);

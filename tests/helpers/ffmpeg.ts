@@ -27,7 +27,7 @@ export function runFfmpeg(args: string[]): FfmpegRun {
 }
 
 /** lavfi test sources standing in for the classic commands' camera (`-f v4l2 ... -i /dev/video0`). */
-export const CAMERA_640x480 = (seconds: number) => ["-re", "-f", "lavfi", "-i", `testsrc2=size=640x480:rate=25:duration=${seconds}`];
+const CAMERA_640x480 = (seconds: number) => ["-re", "-f", "lavfi", "-i", `testsrc2=size=640x480:rate=25:duration=${seconds}`];
 
 /** The issue's classic WebM command, camera swapped for a test source. */
 export const CLASSIC_WEBM = (seconds: number, url: string) => [

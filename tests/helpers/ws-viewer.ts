@@ -42,7 +42,7 @@ export function texts(m: ViewerMessage[], type?: string): Array<Record<string, u
   return m.flatMap((x) => (x.kind === "text" && (!type || x.json.type === type) ? [x.json] : []));
 }
 
-export function describe(m: ViewerMessage[]): string {
+function describe(m: ViewerMessage[]): string {
   return (
     m
       .map((x) => (x.kind === "text" ? String(x.json.type) : `bin${x.bytes.byteLength}`))

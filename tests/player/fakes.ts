@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, spyOn } from "bun:test";
 
 /** A mutable `TimeRanges`: `list` holds [start, end) pairs in order. */
-export class FakeRanges implements TimeRanges {
+class FakeRanges implements TimeRanges {
   constructor(public list: Array<[number, number]> = []) {}
 
   get length(): number {

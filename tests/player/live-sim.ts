@@ -144,6 +144,6 @@ export class LiveSim {
 }
 
 /** Mean of a list of numbers. */
-export function mean(xs: number[]): number {
+function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }

@@ -32,7 +32,7 @@ const HEADER = 24;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export function parse(b: Uint8Array): Parts {
+function parse(b: Uint8Array): Parts {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const n = b[3]!;
   return {
@@ -48,7 +48,7 @@ export function parse(b: Uint8Array): Parts {
   };
 }
 
-export function build(p: Parts, nodeLen = p.node.byteLength): Uint8Array {
+function build(p: Parts, nodeLen = p.node.byteLength): Uint8Array {
   const out = new Uint8Array(HEADER + p.node.byteLength + p.payload.byteLength);
   const v = new DataView(out.buffer);
   out[0] = p.version;
@@ -65,7 +65,7 @@ export function build(p: Parts, nodeLen = p.node.byteLength): Uint8Array {
 }
 
 /** The JSON and init of a `stream` message's payload. */
-export function streamPayload(payload: Uint8Array): { json: Record<string, unknown>; init: Uint8Array } {
+function streamPayload(payload: Uint8Array): { json: Record<string, unknown>; init: Uint8Array } {
   const len = new DataView(payload.buffer, payload.byteOffset).getUint32(0);
   return { json: JSON.parse(dec.decode(payload.subarray(4, 4 + len))), init: payload.slice(4 + len) };
 }

@@ -47,7 +47,7 @@ const EVIL = "\u001b[2J\u001b]0;owned\u0007\r\nfake 2026-01-01 info publisher-co
 
 test("no log line carries a raw control character, whatever the client sends", async () => {
   const base = `http://127.0.0.1:${sluice.httpPort}`;
-  const evilPath = encodeURIComponent(EVIL) + "%C2%85%E2%80%A8";
+  const evilPath = `${encodeURIComponent(EVIL)}%C2%85%E2%80%A8`;
   // Rejected stream names (publisher and viewer), percent-decoded from the path.
   await fetch(`${base}/ingest/${evilPath}`, { method: "PUT", body: "x" });
   await fetch(`${base}/ws/${evilPath}`);

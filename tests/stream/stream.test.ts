@@ -14,8 +14,10 @@ const frag = (t: number, keyframe: boolean, size = 1000): FragmentEvent => ({
   type: "fragment",
   bytes: new Uint8Array(size),
   keyframe,
+  syncPoint: keyframe,
   decodeTime: t,
   timescale: 1000,
+  start: t / 1000,
 });
 
 describe("Stream", () => {

@@ -40,10 +40,7 @@ export const MDAT = fourcc("mdat");
 export const MFRA = fourcc("mfra");
 export const FREE = fourcc("free");
 export const SKIP = fourcc("skip");
-export const STYP = fourcc("styp");
-export const SIDX = fourcc("sidx");
 export const PRFT = fourcc("prft");
-export const EMSG = fourcc("emsg");
 // Codec configuration boxes inside sample entries.
 export const AVCC = fourcc("avcC"); // ISO/IEC 14496-15 §5.4.2
 export const HVCC = fourcc("hvcC"); // ISO/IEC 14496-15 §8.4.1

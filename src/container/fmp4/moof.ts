@@ -30,6 +30,8 @@ interface TrafInfo {
   firstSampleFlags: number | undefined;
   /** Sum of sample durations; undefined when some are not stated anywhere. */
   duration: number | undefined;
+  /** Some sample of the traf is a sync sample. */
+  anySync: boolean;
 }
 
 /**
@@ -39,8 +41,9 @@ interface TrafInfo {
  * keyframe: the first sample of the first video traf is a sync sample, resolved by trun
  * first_sample_flags → its per-sample flags → tfhd default_sample_flags → trex default; false when a
  * stream with video has no video sample in the fragment; always true for audio-only streams.
- * decodeTime/timescale/duration refer to the video traf, else the first traf. Throws `malformed` for
- * any box that contradicts its size or names a track the moov does not declare.
+ * syncPoint: some video sample is a sync sample. decodeTime/timescale/duration refer to the video
+ * traf, else the first traf; start is the earliest tfdt over all trafs, in seconds. Throws `malformed`
+ * for any box that contradicts its size or names a track the moov does not declare.
  */
 export function readFragment(
   bytes: Uint8Array,
@@ -53,6 +56,7 @@ export function readFragment(
   let sequence: number | undefined;
   let main: TrafInfo | undefined;
   let video: TrafInfo | undefined;
+  let start = Number.POSITIVE_INFINITY;
   for (const it = new ChildBoxes(r, moof.start, moof.end); it.next(); ) {
     if (it.type === MFHD) {
       openFullBox(r, it, 4);
@@ -61,6 +65,8 @@ export function readFragment(
       const traf = readTraf(r, it, movie);
       if (traf.track.kind === "video") video ??= traf;
       main ??= traf;
+      if (traf.baseMediaDecodeTime !== undefined && traf.track.timescale > 0)
+        start = Math.min(start, traf.baseMediaDecodeTime / traf.track.timescale);
     }
   }
   if (video) main = video;
@@ -71,8 +77,10 @@ export function readFragment(
     type: "fragment",
     bytes,
     keyframe: hasVideo ? flags !== undefined && (flags & NON_SYNC_SAMPLE) === 0 : true,
+    syncPoint: hasVideo ? video?.anySync === true : true,
     decodeTime: main?.baseMediaDecodeTime ?? 0,
     timescale,
+    start: Number.isFinite(start) ? start : Number.NaN,
   };
   if (main?.duration !== undefined) event.duration = main.duration;
   if (sequence !== undefined) event.sequence = sequence;
@@ -115,7 +123,7 @@ function readTraf(r: Reader, traf: BoxRange, movie: MovieInfo): TrafInfo {
   if (flags & TFHD_DEFAULT_SIZE) r.skip(4);
   const defaultFlags = flags & TFHD_DEFAULT_FLAGS ? r.u32() : trex?.defaultSampleFlags;
 
-  const info: TrafInfo = { track, baseMediaDecodeTime: undefined, firstSampleFlags: undefined, duration: 0 };
+  const info: TrafInfo = { track, baseMediaDecodeTime: undefined, firstSampleFlags: undefined, duration: 0, anySync: false };
   if (tfdt) {
     const { version } = openFullBox(r, tfdt, version1(r, tfdt) ? 8 : 4);
     info.baseMediaDecodeTime = version === 1 ? r.u64() : r.u32();
@@ -131,7 +139,7 @@ function version1(r: Reader, box: BoxRange): boolean {
   return openFullBox(r, box, 0).version === 1;
 }
 
-/** Folds one trun (§8.8.8) into `info`: first-sample flags (if still unknown) and durations. */
+/** Folds one trun (§8.8.8) into `info`: first-sample flags (if still unknown), whether any sample is sync, durations. */
 function readTrun(r: Reader, trun: BoxRange, info: TrafInfo, defaultDuration: number | undefined, defaultFlags: number | undefined): void {
   const { flags } = openFullBox(r, trun, 4);
   const count = r.u32();
@@ -155,6 +163,7 @@ function readTrun(r: Reader, trun: BoxRange, info: TrafInfo, defaultDuration: nu
     }
     info.firstSampleFlags = first ?? defaultFlags ?? 0;
   }
+  if (!info.anySync) info.anySync = anySyncSample(r, start, count, stride, hasDuration, hasSize, hasFlags, firstFlags, defaultFlags ?? 0);
   if (info.duration === undefined) return;
   if (hasDuration) {
     let sum = 0;
@@ -166,6 +175,31 @@ function readTrun(r: Reader, trun: BoxRange, info: TrafInfo, defaultDuration: nu
   } else {
     info.duration = defaultDuration === undefined ? undefined : info.duration + defaultDuration * count;
   }
+}
+
+/**
+ * Whether some sample of a trun is a sync sample: sample 0 takes first_sample_flags when present,
+ * every other sample its own flags, else the tfhd/trex default (§8.8.8.1).
+ */
+function anySyncSample(
+  r: Reader,
+  start: number,
+  count: number,
+  stride: number,
+  hasDuration: boolean,
+  hasSize: boolean,
+  hasFlags: boolean,
+  firstFlags: number | undefined,
+  defaultFlags: number,
+): boolean {
+  if (firstFlags !== undefined && (firstFlags & NON_SYNC_SAMPLE) === 0) return true;
+  if (!hasFlags) return (firstFlags === undefined || count > 1) && (defaultFlags & NON_SYNC_SAMPLE) === 0;
+  const flagsAt = (hasDuration ? 4 : 0) + (hasSize ? 4 : 0);
+  for (let i = firstFlags === undefined ? 0 : 1; i < count; i++) {
+    r.pos = start + i * stride + flagsAt;
+    if ((r.u32() & NON_SYNC_SAMPLE) === 0) return true;
+  }
+  return false;
 }
 
 /** prft (§8.16.5): NTP wallclock as ms since the Unix epoch, media time converted to the event's timescale. */

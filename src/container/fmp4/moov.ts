@@ -22,7 +22,7 @@ import {
 import { readSampleEntry } from "./codecs.ts";
 
 /** Per-track fragment defaults from `mvex/trex` (ISO/IEC 14496-12 §8.8.3). */
-export interface TrexDefaults {
+interface TrexDefaults {
   defaultSampleDuration: number;
   defaultSampleFlags: number;
 }

@@ -81,7 +81,7 @@ function parseTrackEntry(entry: Uint8Array, timescale: number): TrackInfo {
  * RFC 6381 codec string for a Matroska CodecID as Chromium's WebM MSE parser accepts it; "" when unknown.
  * V_AV1 needs its CodecPrivate (an av1C record): plain `av1` is rejected by Chromium.
  */
-export function codecString(codecId: string, codecPrivate: Uint8Array | undefined): string {
+function codecString(codecId: string, codecPrivate: Uint8Array | undefined): string {
   switch (codecId) {
     case "V_VP8":
       return "vp8";

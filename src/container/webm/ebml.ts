@@ -80,7 +80,7 @@ export interface ElementHeader {
 }
 
 /** Most bytes an element header can take: 4-byte ID (RFC 8794 §5) + 8-byte size VINT (§6). */
-export const MAX_HEADER_BYTES = 12;
+const MAX_HEADER_BYTES = 12;
 
 /** Length of a VINT from its first byte (count of leading zero bits + 1); 0 when the first byte is 0. */
 function vintLength(first: number): number {

@@ -2,9 +2,9 @@ import { ByteQueue } from "../byte-queue.ts";
 import { ParseError } from "../errors.ts";
 import { buildMime } from "../mime.ts";
 import type { ContainerParser, FragmentEvent, InitEvent, ParserEvent, ParserOptions } from "../types.ts";
-import { type ClusterScan, childBytesNeeded, newClusterScan, scanCluster, scanClusterChild } from "./cluster.ts";
 import { DEFAULT_TIMECODE_SCALE, parseInfo, parseTracks } from "./codecs.ts";
 import { type ElementHeader, ID, isTopLevelId, readQueuedHeader, readQueuedId, UNKNOWN_SIZE } from "./ebml.ts";
+import { newWebmClusterScan, scanWebmCluster, scanWebmClusterChild, type WebmClusterScan, webmClusterBytesNeeded } from "./webm-cluster.ts";
 
 /**
  * An unknown-size Cluster being collected child by child. Its header and complete children stay in the
@@ -13,7 +13,7 @@ import { type ElementHeader, ID, isTopLevelId, readQueuedHeader, readQueuedId, U
 interface OpenCluster {
   /** Length of the Cluster's complete part at the head of the queue. */
   pos: number;
-  scan: ClusterScan;
+  scan: WebmClusterScan;
 }
 
 /**
@@ -96,11 +96,19 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     return { type: "init", format: "webm", bytes, mime, tracks };
   }
 
-  function fragmentEvent(bytes: Uint8Array, scan: ClusterScan): FragmentEvent {
+  function fragmentEvent(bytes: Uint8Array, scan: WebmClusterScan): FragmentEvent {
     // Timestamp is mandatory in every Cluster (RFC 9559, Cluster \ Timestamp).
     if (scan.timecode === undefined) throw new ParseError("malformed", "a Cluster without a Timestamp element");
-    const keyframe = videoTracks.size === 0 ? true : scan.keyframe;
-    return { type: "fragment", bytes, keyframe, decodeTime: scan.timecode, timescale };
+    const audioOnly = videoTracks.size === 0;
+    return {
+      type: "fragment",
+      bytes,
+      keyframe: audioOnly || scan.keyframe,
+      syncPoint: audioOnly || scan.anyKeyframe,
+      decodeTime: scan.timecode,
+      timescale,
+      start: scan.timecode / timescale,
+    };
   }
 
   /** The init would grow by `bytes`: too-large past the cap (the init is emitted as one unit). */
@@ -152,12 +160,12 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     if (h.id === ID.Cluster) {
       if (h.size === UNKNOWN_SIZE) {
         header = undefined;
-        open = { pos: h.headerLength, scan: newClusterScan() }; // the header stays queued
+        open = { pos: h.headerLength, scan: newWebmClusterScan() }; // the header stays queued
         return true;
       }
       const bytes = takeElement(h);
       if (!bytes) return false;
-      events.push(fragmentEvent(bytes, scanCluster(bytes, h.headerLength, bytes.byteLength, videoTracks)));
+      events.push(fragmentEvent(bytes, scanWebmCluster(bytes, h.headerLength, bytes.byteLength, videoTracks)));
       return true;
     }
     if (h.id === ID.EBML) {
@@ -181,8 +189,8 @@ export function createWebmParser(options: ParserOptions): ContainerParser {
     const total = h.headerLength + h.size;
     if (c.pos + total > cap) throw new ParseError("too-large", `unknown-size Cluster grows past the ${cap}-byte cap`);
     if (queue.length < c.pos + total) return false;
-    const need = childBytesNeeded(c.scan, h.id, h.size, videoTracks);
-    if (need > 0) scanClusterChild(c.scan, queue.peek(c.pos + h.headerLength, need), h.id, 0, need, videoTracks);
+    const need = webmClusterBytesNeeded(c.scan, h.id, h.size, videoTracks);
+    if (need > 0) scanWebmClusterChild(c.scan, queue.peek(c.pos + h.headerLength, need), h.id, 0, need, videoTracks);
     c.pos += total;
     header = undefined;
     return true;

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { ParseError } from "../../../src/container/errors.ts";
 import { createFmp4Parser } from "../../../src/container/fmp4/parser.ts";
 import { DEFAULT_PARSER_OPTIONS, type FragmentEvent, type InitEvent, type ParserEvent } from "../../../src/container/types.ts";
 import { concat, feedByteByByte, feedRandom, feedWhole, summarize } from "../../helpers/feed.ts";

@@ -2,12 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { DEFAULT_PARSER_OPTIONS } from "../../../src/container/types.ts";
+import { createWebmParser } from "../../../src/container/webm/parser.ts";
 import { concat, feedByteByByte, feedRandom, feedWhole, prng, summarize } from "../../helpers/feed.ts";
 import { firstVideoKeyframes, probePackets } from "../../helpers/ffprobe.ts";
 import { fixture, fixturePath } from "../../helpers/fixtures.ts";
-import { CLUSTER_ID, TRACKS_ID, fragmentRanges, fragments, indexOf, inits } from "./helpers.ts";
+import { CLUSTER_ID, fragmentRanges, fragments, indexOf, inits, TRACKS_ID } from "./helpers.ts";
 
 const parser = () => createWebmParser(DEFAULT_PARSER_OPTIONS);
 
@@ -96,8 +96,31 @@ describe("keyframes mid-cluster (low-bitrate stream generated with ffmpeg)", () 
   const path = join(dir, "low.webm");
   const V = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=4"];
   const A = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"];
-  const args = [...V, ...A, "-c:v", "libvpx", "-b:v", "10k", "-deadline", "realtime", "-cpu-used", "8", "-g", "15", "-keyint_min", "15",
-    "-c:a", "libopus", "-b:a", "8k", "-f", "webm", "-live", "1", "pipe:1"];
+  const args = [
+    ...V,
+    ...A,
+    "-c:v",
+    "libvpx",
+    "-b:v",
+    "10k",
+    "-deadline",
+    "realtime",
+    "-cpu-used",
+    "8",
+    "-g",
+    "15",
+    "-keyint_min",
+    "15",
+    "-c:a",
+    "libopus",
+    "-b:a",
+    "8k",
+    "-f",
+    "webm",
+    "-live",
+    "1",
+    "pipe:1",
+  ];
   const run = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", ...args], { stdout: "pipe" });
   const file = new Uint8Array(run.stdout);
 

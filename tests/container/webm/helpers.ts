@@ -24,7 +24,7 @@ export function unknownSizeVint(length: number): Uint8Array {
 }
 
 /** Big-endian bytes of an element ID as the specs write it (marker kept). */
-export function idBytes(id: number): Uint8Array {
+function idBytes(id: number): Uint8Array {
   const out: number[] = [];
   for (let v = id; v > 0; v = Math.floor(v / 256)) out.unshift(v % 256);
   return Uint8Array.from(out);
@@ -41,11 +41,11 @@ export function el(id: number, body: Uint8Array | number[] | Uint8Array[], sizeL
   return concat([idBytes(id), sizeVint(b.byteLength, sizeLength), b]);
 }
 
-export function uintBody(v: number): number[] {
+function uintBody(v: number): number[] {
   return [(v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
 }
 
-export function ascii(s: string): Uint8Array {
+function ascii(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
 

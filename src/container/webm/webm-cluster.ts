@@ -3,28 +3,31 @@ import { readUint } from "./codecs.ts";
 import { forEachChild, ID, readVint } from "./ebml.ts";
 
 /**
- * What a Cluster's children say about it, gathered child by child so an unknown-size Cluster can be
- * scanned while it streams in. Only block headers are read, never frame payloads.
+ * What a WebM Cluster element's children say about it, gathered child by child so an unknown-size
+ * Cluster can be scanned while it streams in. Only block headers are read, never frame payloads.
  */
-export interface ClusterScan {
+export interface WebmClusterScan {
   /** Cluster Timestamp (RFC 9559, Cluster \ Timestamp element) in TimecodeScale units; undefined until seen. */
   timecode: number | undefined;
   /** Whether a block of a video track was seen; the first one decides `keyframe`. */
   sawVideo: boolean;
+  /** The first video block is a keyframe. */
   keyframe: boolean;
+  /** Some video block is a keyframe (one may sit mid-Cluster: Matroska muxers cut Clusters by size or time). */
+  anyKeyframe: boolean;
 }
 
 /** An empty scan, before the Cluster's first child. */
-export function newClusterScan(): ClusterScan {
-  return { timecode: undefined, sawVideo: false, keyframe: false };
+export function newWebmClusterScan(): WebmClusterScan {
+  return { timecode: undefined, sawVideo: false, keyframe: false, anyKeyframe: false };
 }
 
 /**
  * Feeds one Cluster child (`id`, body `bytes[start, end)`) to `scan`. `videoTracks` holds the
  * TrackNumbers of video tracks. Throws `ParseError("malformed")` on a block too short for its header.
  */
-export function scanClusterChild(
-  scan: ClusterScan,
+export function scanWebmClusterChild(
+  scan: WebmClusterScan,
   bytes: Uint8Array,
   id: number,
   start: number,
@@ -33,35 +36,41 @@ export function scanClusterChild(
 ): void {
   if (id === ID.Timecode) {
     scan.timecode = readUint(bytes, start, end);
-  } else if (id === ID.SimpleBlock) {
-    if (scan.sawVideo || videoTracks.size === 0) return;
-    const { track, flagsAt } = blockHeader(bytes, start, end);
-    if (!videoTracks.has(track)) return;
-    scan.sawVideo = true;
+    return;
+  }
+  if (scan.anyKeyframe || videoTracks.size === 0) return;
+  let track: number;
+  let key: boolean;
+  if (id === ID.SimpleBlock) {
+    const header = blockHeader(bytes, start, end);
+    track = header.track;
     // SimpleBlock flags bit 0x80 = Keyframe (RFC 9559, SimpleBlock Structure).
-    scan.keyframe = (bytes[flagsAt]! & 0x80) !== 0;
+    key = (bytes[header.flagsAt]! & 0x80) !== 0;
   } else if (id === ID.BlockGroup) {
-    if (scan.sawVideo || videoTracks.size === 0) return;
-    let track = -1;
+    track = -1;
     let referenced = false;
     forEachChild(bytes, start, end, (child, s, e) => {
       if (child === ID.Block) track = blockHeader(bytes, s, e).track;
       else if (child === ID.ReferenceBlock) referenced = true;
     });
-    if (!videoTracks.has(track)) return;
-    scan.sawVideo = true;
     // A Block without any ReferenceBlock is a keyframe (RFC 9559, ReferenceBlock element).
-    scan.keyframe = !referenced;
+    key = !referenced;
+  } else {
+    return;
   }
+  if (!videoTracks.has(track)) return;
+  if (!scan.sawVideo) scan.keyframe = key;
+  scan.sawVideo = true;
+  scan.anyKeyframe = key;
 }
 
 /**
- * How many leading body bytes of a Cluster child `scanClusterChild` needs (0: none, skip the call):
- * the whole Timestamp and BlockGroup, a SimpleBlock's header only, nothing once the first video block was seen.
+ * How many leading body bytes of a Cluster child `scanWebmClusterChild` needs (0: none, skip the call):
+ * the whole Timestamp and BlockGroup, a SimpleBlock's header only, nothing once a video keyframe was seen.
  */
-export function childBytesNeeded(scan: ClusterScan, id: number, size: number, videoTracks: ReadonlySet<number>): number {
+export function webmClusterBytesNeeded(scan: WebmClusterScan, id: number, size: number, videoTracks: ReadonlySet<number>): number {
   if (id === ID.Timecode) return size;
-  if (scan.sawVideo || videoTracks.size === 0) return 0;
+  if (scan.anyKeyframe || videoTracks.size === 0) return 0;
   // Track number VINT (at most 8 bytes) + 16-bit timestamp + flags (RFC 9559, SimpleBlock Structure).
   if (id === ID.SimpleBlock) return Math.min(size, 11);
   return id === ID.BlockGroup ? size : 0;
@@ -76,8 +85,8 @@ function blockHeader(bytes: Uint8Array, start: number, end: number): { track: nu
 }
 
 /** Scans every child of a complete Cluster body `bytes[start, end)`. */
-export function scanCluster(bytes: Uint8Array, start: number, end: number, videoTracks: ReadonlySet<number>): ClusterScan {
-  const scan = newClusterScan();
-  forEachChild(bytes, start, end, (id, s, e) => scanClusterChild(scan, bytes, id, s, e, videoTracks));
+export function scanWebmCluster(bytes: Uint8Array, start: number, end: number, videoTracks: ReadonlySet<number>): WebmClusterScan {
+  const scan = newWebmClusterScan();
+  forEachChild(bytes, start, end, (id, s, e) => scanWebmClusterChild(scan, bytes, id, s, e, videoTracks));
   return scan;
 }
