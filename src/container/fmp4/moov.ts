@@ -35,7 +35,10 @@ export interface MovieInfo {
   trex: Map<number, TrexDefaults>;
 }
 
-const HANDLER_KINDS: Record<string, TrackInfo["kind"]> = { vide: "video", soun: "audio" };
+const HANDLER_KINDS = new Map<string, TrackInfo["kind"]>([
+  ["vide", "video"],
+  ["soun", "audio"],
+]);
 
 /**
  * Reads tracks and fragment defaults from a complete `moov` payload: `bytes[start, end)` (the bytes
@@ -68,7 +71,7 @@ function parseTrak(r: Reader, trak: BoxRange): TrackInfo {
   const mdia = childBoxes(r, mdiaBox.start, mdiaBox.end);
   const timescale = readTimescale(r, requireBox(mdia, MDHD, MDIA));
   const handler = readHandler(r, requireBox(mdia, HDLR, MDIA));
-  const kind = HANDLER_KINDS[handler] ?? "other";
+  const kind = HANDLER_KINDS.get(handler) ?? "other";
   if (kind !== "other" && timescale === 0) throw new ParseError("malformed", `track ${id} has timescale 0`);
   const entry = firstSampleEntry(r, mdia);
   const info = entry ? readSampleEntry(r.bytes, entry.box, handler, entry.stsdVersion) : { codecId: "", codec: "" };
