@@ -30,6 +30,8 @@ const server = Bun.spawn(
     "127.0.0.1",
     "--ingest-port",
     "0",
+    "--rtmp-port",
+    "0",
     "--max-viewers-per-address",
     "100000",
   ],

@@ -13,6 +13,13 @@ export interface Config {
   ingestStream: string;
   /** Further TCP ingest ports, each feeding its own stream (`--ingest 9091=cam2`). */
   extraIngests: IngestPort[];
+  /** RTMP ingest (publish only): address and port; `null` = off. */
+  rtmpHost: string;
+  rtmpPort: number | null;
+  /** UDP MPEG-TS ingest ports, each feeding its own stream (`--ingest-udp 5000=cam`). */
+  udpIngests: IngestPort[];
+  /** Fragment length for remuxed sources (RTMP, MPEG-TS): one per video frame, or about this many ms. */
+  remuxFragment: "frame" | { ms: number };
   /** HTTP + WebSocket server. */
   httpHost: string;
   httpPort: number;
@@ -89,7 +96,9 @@ type Kind =
   | "keys"
   | "cidrs"
   | "origins"
-  | "redis";
+  | "redis"
+  | "optionalPort"
+  | "fragment";
 
 /** Loopback and private networks: a first run accepts publishers from this machine and the LAN only. */
 export const DEFAULT_INGEST_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
@@ -136,6 +145,38 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "ingests",
     default: "",
     help: "more TCP ingest ports as PORT=STREAM (repeatable flag; env: comma-separated)",
+  },
+  {
+    key: "rtmpHost",
+    flag: "--rtmp-host",
+    env: "SLUICE_RTMP_HOST",
+    kind: "string",
+    default: "0.0.0.0",
+    help: "address the RTMP ingest listens on",
+  },
+  {
+    key: "rtmpPort",
+    flag: "--rtmp-port",
+    env: "SLUICE_RTMP_PORT",
+    kind: "optionalPort",
+    default: "1935",
+    help: "RTMP / Enhanced RTMP publish port (rtmp://host:PORT/<app>/<stream>, key as <stream>?key=K); off disables it",
+  },
+  {
+    key: "udpIngests",
+    flag: "--ingest-udp",
+    env: "SLUICE_INGEST_UDP",
+    kind: "ingests",
+    default: "",
+    help: "UDP MPEG-TS ingest ports as PORT=STREAM (repeatable flag; env: comma-separated); one source address at a time per stream",
+  },
+  {
+    key: "remuxFragment",
+    flag: "--remux-fragment",
+    env: "SLUICE_REMUX_FRAGMENT",
+    kind: "fragment",
+    default: "frame",
+    help: "fragment length for RTMP and MPEG-TS publishers: frame (one fragment per video frame, lowest latency) or milliseconds, e.g. 100",
   },
   {
     key: "httpHost",
@@ -400,7 +441,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     if (!spec) throw new ConfigError(`unknown option "${arg}"; run with --help to see every option`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`${flag} needs a value (${spec.help})`);
-    // A repeated --ingest adds a port; any other repeated flag overrides.
+    // A repeated --ingest / --ingest-udp / --stream-key adds an entry; any other repeated flag overrides.
     const prev = raw.get(spec.key);
     const merged = (spec.kind === "ingests" || spec.kind === "keys") && seenFlags.has(flag) && prev ? `${prev.value},${value}` : value;
     seenFlags.add(flag);
@@ -429,6 +470,18 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n < 1 || n > 1_000_000) throw bad("a whole number from 1 to 1000000");
       return n;
+    }
+    case "optionalPort": {
+      if (value === "off") return null;
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n > 65535) throw bad('a port number from 0 to 65535, or "off"');
+      return n;
+    }
+    case "fragment": {
+      if (value === "frame") return "frame";
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 1 || n > 10_000) throw bad('"frame" or a number of milliseconds from 1 to 10000');
+      return { ms: n };
     }
     case "port": {
       const n = Number(value);
@@ -543,15 +596,18 @@ function validate(c: Config): void {
   }
   if (c.maxViewerMessageBytes < 128) throw new ConfigError("--max-viewer-message-bytes must be at least 128 bytes");
   const ingests = [{ port: c.ingestPort, stream: c.ingestStream }, ...c.extraIngests];
-  const ports = ingests.map((i) => i.port).filter((p) => p !== 0);
-  const dupPort = ports.find((p, i) => ports.indexOf(p) !== i || p === c.httpPort);
+  const tcpPorts = [...ingests.map((i) => i.port), c.httpPort, c.rtmpPort ?? 0].filter((p) => p !== 0);
+  const dupPort = tcpPorts.find((p, i) => tcpPorts.indexOf(p) !== i);
   if (dupPort !== undefined)
-    throw new ConfigError(`port ${dupPort} is used twice among --ingest-port, --ingest and --http-port; give each its own port`);
-  const names = ingests.map((i) => i.stream);
+    throw new ConfigError(`TCP port ${dupPort} is used twice among --ingest-port, --ingest, --rtmp-port and --http-port; give each its own port`);
+  const udpPorts = c.udpIngests.map((i) => i.port).filter((p) => p !== 0);
+  const dupUdp = udpPorts.find((p, i) => udpPorts.indexOf(p) !== i);
+  if (dupUdp !== undefined) throw new ConfigError(`UDP port ${dupUdp} is given twice in --ingest-udp; give each stream its own port`);
+  const names = [...ingests, ...c.udpIngests].map((i) => i.stream);
   const dupName = names.find((n, i) => names.indexOf(n) !== i);
   if (dupName)
     throw new ConfigError(
-      `stream "${dupName}" is fed by two ingest ports; one stream has one publisher, so give each port its own stream name`,
+      `stream "${dupName}" is fed by two ingest ports (TCP or UDP); one stream has one publisher, so give each port its own stream name`,
     );
   if (c.clusterLeaseSeconds < 1 || c.clusterLeaseSeconds > 300) {
     throw new ConfigError(

@@ -3,7 +3,9 @@ import type { Cluster } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
 import { PublisherAdmission } from "./ingest/admission.ts";
 import { startIdleWatchdog } from "./ingest/idle-watchdog.ts";
+import { listenRtmpIngest, type RtmpIngest } from "./ingest/rtmp-listener.ts";
 import { listenTcpIngest, type TcpIngest } from "./ingest/tcp.ts";
+import { listenUdpIngest, type UdpIngest } from "./ingest/udp.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createFanout } from "./server/fanout.ts";
 import { startHttpServer } from "./server/http-server.ts";
@@ -18,6 +20,10 @@ export interface Sluice {
   ingestPort: number;
   /** Every ingest port by the stream it feeds. */
   ingestPorts: Record<string, number>;
+  /** The RTMP port, when RTMP ingest is on. */
+  rtmpPort: number | undefined;
+  /** UDP MPEG-TS ingest ports by the stream they feed. */
+  udpPorts: ReadonlyMap<string, number>;
   registry: StreamRegistry;
   /** Stops accepting, tells viewers `ended`, closes everything. */
   stop(): Promise<void>;
@@ -28,7 +34,7 @@ const ROOT = resolve(import.meta.dir, "..");
 /**
  * Wires the layers, each built before what depends on it: stream state → the WebSocket fan-out (the
  * sink every stream change goes to) → cluster mode (feeds the fan-out from the bus, wraps it to publish
- * local streams) → publisher admission → the HTTP server and the TCP listeners.
+ * local streams) → publisher admission → the HTTP server and the ingest listeners (TCP, UDP, RTMP).
  */
 export async function startSluice(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Sluice> {
   const staticDir = resolve(ROOT, config.staticDir);
@@ -66,6 +72,8 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   cluster?.attach(fanout);
   const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];
+  const udp: UdpIngest[] = [];
+  let rtmp: RtmpIngest | undefined;
   const feeds = [{ port: config.ingestPort, stream: config.ingestStream }, ...config.extraIngests];
   try {
     for (const { port, stream } of feeds) {
@@ -73,8 +81,20 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
       ingests.push(listener);
       log.info("ingest-listening", { address: `${config.ingestHost}:${listener.port}`, stream });
     }
+    for (const { port, stream } of config.udpIngests) {
+      const ignored = (remote: string) => log.warn("udp-source-ignored", { stream, remote, reason: "another source is publishing" });
+      const listener = await listenUdpIngest({ hostname: config.ingestHost, port, stream }, admission, ignored);
+      udp.push(listener);
+      log.info("udp-ingest-listening", { address: `${config.ingestHost}:${listener.port}`, stream });
+    }
+    if (config.rtmpPort !== null) {
+      rtmp = listenRtmpIngest({ hostname: config.rtmpHost, port: config.rtmpPort }, config, admission, log);
+      log.info("rtmp-listening", { address: `${config.rtmpHost}:${rtmp.port}` });
+    }
   } catch (e) {
     for (const l of ingests) l.stop();
+    for (const l of udp) l.stop();
+    rtmp?.stop();
     stopWatchdog();
     await http.stop();
     await cluster?.stop();
@@ -85,11 +105,15 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     httpPort: http.server.port!,
     ingestPort: ingests[0]!.port,
     ingestPorts: Object.fromEntries(feeds.map((f, i) => [f.stream, ingests[i]!.port])),
+    rtmpPort: rtmp?.port,
+    udpPorts: new Map(config.udpIngests.map((f, i) => [f.stream, udp[i]!.port])),
     registry,
     async stop() {
       // Stop accepting publishers, end every stream (viewers get `ended`), then close viewers with 1001.
       stopWatchdog();
       for (const l of ingests) l.stop();
+      for (const l of udp) l.stop();
+      rtmp?.stop();
       admission.closeAll({ reason: "shutdown", message: "the server is shutting down" });
       await http.stop();
       await cluster?.stop();

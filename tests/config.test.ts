@@ -34,6 +34,21 @@ describe("config", () => {
     expect(cfg([], { SLUICE_INGEST: "9091=cam2,9092=cam3" }).extraIngests).toHaveLength(2);
   });
 
+  test("RTMP, UDP ingest and the remux fragment length: defaults, values, and what is refused", () => {
+    const d = cfg([]);
+    expect([d.rtmpHost, d.rtmpPort, d.udpIngests, d.remuxFragment]).toEqual(["0.0.0.0", 1935, [], "frame"]);
+    expect(cfg(["--rtmp-port", "off"]).rtmpPort).toBeNull();
+    expect(cfg(["--remux-fragment", "100"]).remuxFragment).toEqual({ ms: 100 });
+    expect(cfg(["--ingest-udp", "5000=cam", "--ingest-udp", "5001=cam2"]).udpIngests).toEqual([
+      { port: 5000, stream: "cam" },
+      { port: 5001, stream: "cam2" },
+    ]);
+    expect(() => cfg(["--remux-fragment", "0"])).toThrow(/"frame" or a number of milliseconds/);
+    expect(() => cfg(["--rtmp-port", "8080"])).toThrow(/TCP port 8080 is used twice/);
+    expect(() => cfg(["--ingest-udp", "5000=a,5000=b"])).toThrow(/UDP port 5000 is given twice/);
+    expect(() => cfg(["--ingest-udp", "5000=live"])).toThrow(/stream "live" is fed by two ingest ports/);
+  });
+
   test("--help is recognised and the help text lists every option with its variable", () => {
     expect(parseConfig(["--help"], {}).help).toBe(true);
     const text = helpText();

@@ -39,6 +39,8 @@ test("bun run src/main.ts serves the player and stops cleanly on SIGTERM", async
       "127.0.0.1",
       "--ingest-port",
       "0",
+      "--rtmp-port",
+      "0",
     ],
     {
       cwd: ROOT,

@@ -115,6 +115,8 @@ export async function startServer(kind: "sluice" | "baseline", extraArgs: string
           "127.0.0.1",
           "--ingest-port",
           String(ingestPort),
+          "--rtmp-port",
+          "0",
           "--log-level",
           "warn",
           ...BENCH_LIMITS,

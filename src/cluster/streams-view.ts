@@ -1,4 +1,5 @@
 import { STREAM_NAME_RE } from "../config.ts";
+import { isIngestFormat } from "../container/types.ts";
 import { streamJson } from "../server/stream-json.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { Stream } from "../stream/stream.ts";
@@ -113,7 +114,7 @@ function validInfo(v: unknown, name: string): StreamJson | undefined {
   if (typeof v.live !== "boolean" || !isNodeId(v.node)) return undefined;
   const mime = v.mime;
   if (mime !== null && (typeof mime !== "string" || mime.length > MAX_MIME || /\p{Cc}/u.test(mime))) return undefined;
-  if (v.format !== null && v.format !== "fmp4" && v.format !== "webm") return undefined;
+  if (v.format !== null && !isIngestFormat(v.format)) return undefined;
   const out: StreamJson = { name, live: v.live, mime, format: v.format };
   for (const [key, kind] of NUMBERS) {
     const x = v[key];

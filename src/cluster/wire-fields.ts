@@ -1,4 +1,4 @@
-import type { TrackInfo } from "../container/types.ts";
+import { type IngestFormat, isIngestFormat, type TrackInfo } from "../container/types.ts";
 
 /**
  * Field rules of what other nodes send over Redis (bus messages, init keys): every value is checked
@@ -71,11 +71,11 @@ function validTracks(v: unknown): TrackInfo[] | undefined {
   return out;
 }
 
-/** The `stream` message JSON: `format` fmp4 or webm, `mime` 1-`MAX_MIME` characters, valid `tracks`. */
-export function validStreamInfo(v: unknown): { format: "fmp4" | "webm"; mime: string; tracks: TrackInfo[] } | undefined {
+/** The `stream` message JSON: `format` an ingest format, `mime` 1-`MAX_MIME` characters, valid `tracks`. */
+export function validStreamInfo(v: unknown): { format: IngestFormat; mime: string; tracks: TrackInfo[] } | undefined {
   if (!isObject(v)) return undefined;
   const { format, mime } = v;
-  if ((format !== "fmp4" && format !== "webm") || !isText(mime, 1, MAX_MIME)) return undefined;
+  if (!isIngestFormat(format) || !isText(mime, 1, MAX_MIME)) return undefined;
   const tracks = validTracks(v.tracks);
   return tracks && { format, mime, tracks };
 }

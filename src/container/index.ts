@@ -2,19 +2,21 @@ import { ByteQueue } from "./byte-queue.ts";
 import { DETECT_BYTES, detectFormat } from "./detect.ts";
 import { ParseError } from "./errors.ts";
 import { createFmp4Parser } from "./fmp4/parser.ts";
-import type { ContainerFormat, ContainerParser, ParserEvent, ParserOptions } from "./types.ts";
+import { createMpegTsParser } from "./remuxing-parser.ts";
+import type { ContainerParser, IngestFormat, ParserEvent, ParserOptions } from "./types.ts";
 import { createWebmParser } from "./webm/parser.ts";
 
 export type * from "./types.ts";
 export { ParseError };
 
-/** A parser for a known container. */
-export function createParser(format: ContainerFormat, options: ParserOptions): ContainerParser {
+/** A parser for a known byte-stream format (RTMP is a protocol, not a byte stream: see `createFrameRemuxer`). */
+export function createParser(format: Exclude<IngestFormat, "rtmp">, options: ParserOptions): ContainerParser {
+  if (format === "mpegts") return createMpegTsParser(options);
   return format === "fmp4" ? createFmp4Parser(options) : createWebmParser(options);
 }
 
 /** A parser whose container is not known up front: `format` is undefined until it is. */
-export type SniffingParser = Omit<ContainerParser, "format"> & { readonly format: ContainerFormat | undefined };
+export type SniffingParser = Omit<ContainerParser, "format"> & { readonly format: IngestFormat | undefined };
 
 /**
  * A parser that sniffs the container from the first bytes (see `detectFormat`) and then delegates.
@@ -35,7 +37,7 @@ export function createSniffingParser(options: ParserOptions): SniffingParser {
       head.push(chunk);
       const format = detectFormat(head.peek(0, Math.min(head.length, DETECT_BYTES)));
       if (!format) return [];
-      inner = createParser(format, options);
+      inner = createParser(format === "rtmp" ? "fmp4" : format, options);
       return inner.push(head.take(head.length));
     },
     end(): ParserEvent[] {

@@ -2,8 +2,24 @@
  * Events and options shared by every container parser. Pure types: no runtime imports.
  */
 
-/** Which container a publisher speaks. */
+/** The container of the bytes Sluice relays: an init segment and fragments of fMP4 or of WebM. */
 export type ContainerFormat = "fmp4" | "webm";
+
+/**
+ * What a publisher speaks. fMP4 and WebM are relayed as they are cut; MPEG-TS and RTMP are demuxed
+ * into frames and remuxed into fMP4 (`remux/`), so their init and fragments are fMP4.
+ */
+export type IngestFormat = ContainerFormat | "mpegts" | "rtmp";
+
+/** Whether `v` (untrusted, e.g. from the wire) names an ingest format. */
+export function isIngestFormat(v: unknown): v is IngestFormat {
+  return v === "fmp4" || v === "webm" || v === "mpegts" || v === "rtmp";
+}
+
+/** The container of the init and fragments Sluice relays for a publisher speaking `format`. */
+export function relayedContainer(format: IngestFormat): ContainerFormat {
+  return format === "webm" ? "webm" : "fmp4";
+}
 
 /** One elementary track described by the init segment. */
 export interface TrackInfo {
@@ -25,7 +41,8 @@ export interface TrackInfo {
 /** The init segment: every byte a decoder needs before the first fragment. */
 export interface InitEvent {
   type: "init";
-  format: ContainerFormat;
+  /** What the publisher speaks; the bytes are `relayedContainer(format)`. */
+  format: IngestFormat;
   bytes: Uint8Array;
   /** Full MSE type, e.g. `video/mp4; codecs="avc1.64001E,mp4a.40.2"`. */
   mime: string;
@@ -62,7 +79,7 @@ export type ParserEvent = InitEvent | FragmentEvent;
 
 /** A push parser: feed it bytes as they arrive, get events the moment they are complete. */
 export interface ContainerParser {
-  readonly format: ContainerFormat;
+  readonly format: IngestFormat;
   /** Consume a chunk; returns every event completed by it. Throws `ParseError` on bad input. */
   push(chunk: Uint8Array): ParserEvent[];
   /** The publisher is gone: returns remaining events or throws `ParseError("truncated")` if bytes are left. */
@@ -72,8 +89,10 @@ export interface ContainerParser {
 }
 
 export interface ParserOptions {
-  /** Largest accepted box / element (bytes). Anything larger is a `too-large` error. */
+  /** Largest accepted box / element (bytes), and the cap of what a demuxer or remuxer holds. Anything larger is a `too-large` error. */
   maxElementBytes: number;
+  /** Fragment length for remuxed sources (MPEG-TS, RTMP): one per video frame, or about this many ms. */
+  remuxFragment?: "frame" | { ms: number };
 }
 
-export const DEFAULT_PARSER_OPTIONS: ParserOptions = { maxElementBytes: 32 * 1024 * 1024 };
+export const DEFAULT_PARSER_OPTIONS: ParserOptions = { maxElementBytes: 32 * 1024 * 1024, remuxFragment: "frame" };

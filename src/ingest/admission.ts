@@ -1,4 +1,5 @@
 import { ipAllowed } from "../access/cidr.ts";
+import { createSniffingParser, type SniffingParser } from "../container/index.ts";
 import { constantTimeEqual } from "../access/secrets.ts";
 import { type Config, STREAM_NAME_RE } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -53,11 +54,16 @@ export interface PublishRequest {
   key?: string;
   /** Whether the transport can carry a key at all: a keyed stream is refused over one that cannot. */
   keyed: boolean;
+  /**
+   * What turns the transport's bytes into init/fragment events; default a sniffing parser (fMP4, WebM,
+   * MPEG-TS). RTMP brings its own: the protocol connection and its remuxer.
+   */
+  parser?: SniffingParser;
 }
 
 export type AdmissionConfig = Pick<
   Config,
-  "publishKey" | "streamKeys" | "ingestAllow" | "maxIngestPerAddress" | "maxPublishers" | "publisherTakeover" | "maxElementBytes"
+  "publishKey" | "streamKeys" | "ingestAllow" | "maxIngestPerAddress" | "maxPublishers" | "publisherTakeover" | "maxElementBytes" | "remuxFragment"
 >;
 
 export interface AdmissionDeps {
@@ -119,7 +125,7 @@ export class PublisherAdmission {
       current.session.close({ reason: "taken-over", message: `replaced by a new publisher from ${req.remote}` });
       current.disconnect();
     }
-    const session = openPublisherSession(req.stream, req.remote, this.sessionDeps(), () => {
+    const session = openPublisherSession(req.stream, req.remote, this.sessionDeps(req.parser), () => {
       if (this.sessions.get(req.stream)?.session === session) this.sessions.delete(req.stream);
       lease?.release();
       this.gate.release(req.address);
@@ -209,9 +215,10 @@ export class PublisherAdmission {
     return r;
   }
 
-  private sessionDeps(): SessionDeps {
+  private sessionDeps(parser: SniffingParser | undefined): SessionDeps {
     const { registry, sink, log, counters } = this.deps;
-    return { registry, sink, log, counters, parser: { maxElementBytes: this.cfg.maxElementBytes } };
+    const options = { maxElementBytes: this.cfg.maxElementBytes, remuxFragment: this.cfg.remuxFragment };
+    return { registry, sink, log, counters, parser: parser ?? createSniffingParser(options) };
   }
 }
 

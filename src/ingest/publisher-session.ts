@@ -1,4 +1,4 @@
-import { createSniffingParser, ParseError, type ParserEvent, type ParserOptions } from "../container/index.ts";
+import { ParseError, type ParserEvent, type SniffingParser } from "../container/index.ts";
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
@@ -10,7 +10,8 @@ export interface SessionDeps {
   sink: StreamSink;
   log: Logger;
   counters: ServerCounters;
-  parser: ParserOptions;
+  /** This session's parser (bytes → init/fragment events): one per session, never shared. */
+  parser: SniffingParser;
 }
 
 /**
@@ -52,7 +53,7 @@ export function openPublisherSession(name: string, remote: string, deps: Session
   const id = `p${++nextId}`;
   stream.claim(id, Date.now());
   log.info("publisher-connected", { stream: name, remote });
-  const parser = createSniffingParser(deps.parser);
+  const { parser } = deps;
   const startedAt = Date.now();
   let closed = false;
   let failure: SessionError | undefined;

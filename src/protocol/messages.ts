@@ -1,4 +1,4 @@
-import type { ContainerFormat, TrackInfo } from "../container/types.ts";
+import { type IngestFormat, isIngestFormat, type TrackInfo } from "../container/types.ts";
 
 /**
  * The viewer WebSocket protocol (`/ws/:stream`), the one place its messages are defined: the server's
@@ -16,7 +16,8 @@ export interface StreamAnnouncement {
   stream: string;
   /** Full MSE type, e.g. `video/mp4; codecs="avc1.64001E,mp4a.40.2"`. */
   mime: string;
-  format: ContainerFormat;
+  /** What the publisher speaks (fmp4, webm, mpegts, rtmp); the media is WebM for webm, fMP4 otherwise. */
+  format: IngestFormat;
   tracks: TrackInfo[];
   width?: number;
   height?: number;
@@ -68,7 +69,7 @@ export function decodeServerMessage(text: string): ServerMessage | undefined {
       const mime = m.get("mime");
       const format = m.get("format");
       const tracks = m.get("tracks");
-      if (typeof mime !== "string" || mime === "" || (format !== "fmp4" && format !== "webm") || !Array.isArray(tracks)) return undefined;
+      if (typeof mime !== "string" || mime === "" || !isIngestFormat(format) || !Array.isArray(tracks)) return undefined;
       const decoded = tracks.map(decodeTrack);
       if (decoded.some((t) => t === undefined)) return undefined;
       const width = m.get("width");

@@ -40,4 +40,60 @@ describe("detectFormat", () => {
     p.push(new Uint8Array([0x1a, 0x45]));
     expect(() => p.end()).toThrow(expect.objectContaining({ reason: "truncated" }));
   });
+
+  test("recognises MPEG-TS by sync bytes every 188 bytes, and M2TS every 192 after a 4-byte prefix", () => {
+    const ts = new Uint8Array(3 * 188).fill(0xff);
+    for (let i = 0; i < 3; i++) ts[i * 188] = 0x47;
+    expect(detectFormat(ts)).toBe("mpegts");
+    expect(detectFormat(ts.subarray(0, 300))).toBeNull(); // one more sync byte needed to be sure
+    const m2ts = new Uint8Array(4 + 3 * 192).fill(0xff);
+    for (let i = 0; i < 3; i++) m2ts[4 + i * 192] = 0x47;
+    expect(detectFormat(m2ts)).toBe("mpegts");
+    const broken = ts.slice();
+    broken[376] = 0;
+    expect(() => detectFormat(broken)).toThrow(expect.objectContaining({ reason: "unknown-format" }));
+  });
+
+  test("an HTTP GET (starting with 0x47 like a TS packet) is still told apart at once", () => {
+    expect(() => detectFormat(ascii("GET "))).toThrow(expect.objectContaining({ reason: "http-request" }));
+  });
+
+  test("a sniffing parser fed ffmpeg's MPEG-TS byte by byte emits the same events as fed whole", () => {
+    const r = Bun.spawnSync([
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=160x120:rate=25:duration=1",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=duration=1",
+      "-c:v",
+      "libx264",
+      "-g",
+      "10",
+      "-c:a",
+      "aac",
+      "-f",
+      "mpegts",
+      "pipe:1",
+    ]);
+    expect(r.exitCode).toBe(0);
+    const bytes = new Uint8Array(r.stdout);
+    const summary = (events: Array<{ type: string; bytes: Uint8Array }>) => events.map((e) => `${e.type}:${e.bytes.byteLength}`);
+    const whole = createSniffingParser({ maxElementBytes: 1 << 20 });
+    const a = [...whole.push(bytes), ...whole.end()];
+    expect(whole.format).toBe("mpegts");
+    const byByte = createSniffingParser({ maxElementBytes: 1 << 20 });
+    const b = [];
+    for (let i = 0; i < bytes.byteLength; i++) b.push(...byByte.push(bytes.subarray(i, i + 1)));
+    b.push(...byByte.end());
+    expect(summary(b)).toEqual(summary(a));
+    expect(a[0]?.type).toBe("init");
+    expect(a.filter((e) => e.type === "fragment").length).toBeGreaterThan(20);
+  });
 });

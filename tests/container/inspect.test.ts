@@ -57,7 +57,7 @@ describe("inspectFragment (the player's view of a fragment)", () => {
   for (const name of FIXTURES) {
     test(`${name}: every fact equals what the push parser emitted`, () => {
       const { init, fragments } = units(name);
-      expect(initFormat(init.bytes)).toBe(init.format);
+      expect(initFormat(init.bytes)).toBe(init.format as "fmp4" | "webm");
       const facts = readInitFacts(init.bytes);
       expect(fragments.length).toBeGreaterThan(1);
       for (const { ev } of fragments) {
