@@ -16,11 +16,6 @@ export function isIngestFormat(v: unknown): v is IngestFormat {
   return v === "fmp4" || v === "webm" || v === "mpegts" || v === "rtmp";
 }
 
-/** The container of the init and fragments Sluice relays for a publisher speaking `format`. */
-export function relayedContainer(format: IngestFormat): ContainerFormat {
-  return format === "webm" ? "webm" : "fmp4";
-}
-
 /** One elementary track described by the init segment. */
 export interface TrackInfo {
   /** Track id (fMP4 track_ID / WebM TrackNumber). */

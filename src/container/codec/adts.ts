@@ -6,7 +6,7 @@
 /** Samples per AAC frame (raw_data_block) with frameLengthFlag 0. */
 export const AAC_FRAME_SAMPLES = 1024;
 /** ADTS header size without / with the CRC (protection_absent 1 / 0). */
-export const ADTS_HEADER = 7;
+const ADTS_HEADER = 7;
 const ADTS_HEADER_CRC = 9;
 
 /** samplingFrequencyIndex → Hz (ISO/IEC 14496-3 Table 1.18); 13..15 cannot appear in ADTS. */

@@ -22,7 +22,7 @@ export function hevcNalType(nal: Uint8Array): number {
 }
 
 /** The general_* part of profile_tier_level() (H.265 §7.3.3), as hvcC copies it. */
-export interface HevcProfileTierLevel {
+interface HevcProfileTierLevel {
   profileSpace: number;
   tierFlag: number;
   profileIdc: number;

@@ -45,7 +45,7 @@ export interface AmfLimits {
   maxValues: number;
 }
 
-export const DEFAULT_AMF_LIMITS: AmfLimits = { maxDepth: 16, maxValues: 65_536 };
+const DEFAULT_AMF_LIMITS: AmfLimits = { maxDepth: 16, maxValues: 65_536 };
 
 const utf8 = new TextDecoder("utf-8");
 

@@ -10,11 +10,11 @@ import { MULTITRACK_TYPE, rest, skipModEx } from "./video-tag.ts";
  */
 
 /** SoundFormat (FLV spec §E.4.2.1, E-RTMP v2). */
-export const SOUND_FORMAT = { exHeader: 9, aac: 10 } as const;
+const SOUND_FORMAT = { exHeader: 9, aac: 10 } as const;
 /** AACPacketType of the legacy header. */
-export const AAC_PACKET_TYPE = { sequenceHeader: 0, raw: 1 } as const;
+const AAC_PACKET_TYPE = { sequenceHeader: 0, raw: 1 } as const;
 /** AudioPacketType of the ExAudioTagHeader (E-RTMP v2). */
-export const AUDIO_PACKET_TYPE = {
+const AUDIO_PACKET_TYPE = {
   sequenceStart: 0,
   codedFrames: 1,
   sequenceEnd: 2,

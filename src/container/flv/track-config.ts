@@ -5,7 +5,7 @@ import type { AudioCodec, AudioTrackConfig, VideoCodec, VideoTrackConfig } from 
 import { buildOpusHead, readAudioSpecificConfig, readOpusHead } from "./audio-config.ts";
 
 /** RTMP/FLV timestamps and composition offsets are milliseconds. */
-export const FLV_TIMESCALE = 1000;
+const FLV_TIMESCALE = 1000;
 
 /** A video track as the FLV demuxer keeps it: the config plus how its NAL units are length-prefixed. */
 export interface FlvVideoTrack {

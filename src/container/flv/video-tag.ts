@@ -9,13 +9,13 @@ import type { VideoCodec } from "../remux/frame.ts";
  */
 
 /** Legacy CodecID (FLV spec §E.4.3.1); 12 is the widespread, non-standard HEVC extension ("flv_hevc"). */
-export const VIDEO_CODEC_ID = { avc: 7, hevcLegacy: 12 } as const;
+const VIDEO_CODEC_ID = { avc: 7, hevcLegacy: 12 } as const;
 /** VideoFrameType (E-RTMP v2): 1 key, 2 inter, 3 disposable, 4 generated key, 5 command. */
-export const VIDEO_FRAME_TYPE = { key: 1, inter: 2, disposable: 3, generatedKey: 4, command: 5 } as const;
+const VIDEO_FRAME_TYPE = { key: 1, inter: 2, disposable: 3, generatedKey: 4, command: 5 } as const;
 /** AVCPacketType of the legacy header. */
-export const AVC_PACKET_TYPE = { sequenceHeader: 0, nalu: 1, endOfSequence: 2 } as const;
+const AVC_PACKET_TYPE = { sequenceHeader: 0, nalu: 1, endOfSequence: 2 } as const;
 /** VideoPacketType of the ExVideoTagHeader (E-RTMP v2). */
-export const VIDEO_PACKET_TYPE = {
+const VIDEO_PACKET_TYPE = {
   sequenceStart: 0,
   codedFrames: 1,
   sequenceEnd: 2,
@@ -145,7 +145,7 @@ function isKey(frameType: number): boolean {
 }
 
 /** SI24, big-endian two's complement. */
-export function si24(r: Reader): number {
+function si24(r: Reader): number {
   const v = r.u24();
   return v & 0x800000 ? v - 0x1000000 : v;
 }

@@ -3,7 +3,7 @@ import { ParseError } from "../errors.ts";
 import { DETECT_BYTES, detectMpegTs, M2TS_PACKET_SIZE, SYNC_BYTE, TS_PACKET_SIZE, type TsFlavour } from "./detect.ts";
 
 /** Bytes skipped in one search for the sync byte before the stream is declared not MPEG-TS any more. */
-export const MAX_RESYNC_BYTES = 256 * 1024;
+const MAX_RESYNC_BYTES = 256 * 1024;
 
 /**
  * Cuts a byte stream into 188-byte transport packets, whatever the chunking: the flavour (188-byte

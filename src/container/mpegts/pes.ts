@@ -149,7 +149,7 @@ export class PesAssembler {
  * The PTS/DTS and payload of a whole PES packet (§2.4.3.7), or undefined when the optional header
  * contradicts itself (bad marker bits, header past the end, DTS without PTS).
  */
-export function parsePesHeader(pes: Uint8Array): { pts?: number; dts?: number; payload: Uint8Array } | undefined {
+function parsePesHeader(pes: Uint8Array): { pts?: number; dts?: number; payload: Uint8Array } | undefined {
   if (pes.byteLength < START_CODE_BYTES || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) return undefined;
   const streamId = pes[3]!;
   if (NO_HEADER_IDS.has(streamId)) return { payload: pes.subarray(START_CODE_BYTES) };
@@ -170,7 +170,7 @@ export function parsePesHeader(pes: Uint8Array): { pts?: number; dts?: number; p
 }
 
 /** A 33-bit PTS/DTS spread over 5 bytes with marker bits (§2.4.3.7): 3 + 15 + 15 bits. */
-export function readTimestamp(b: Uint8Array, at: number): number {
+function readTimestamp(b: Uint8Array, at: number): number {
   const high = (b[at]! >> 1) & 0x07;
   const mid = (b[at + 1]! << 7) | (b[at + 2]! >> 1);
   const low = (b[at + 3]! << 7) | (b[at + 4]! >> 1);

@@ -2,8 +2,8 @@ import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 
 /** table_id values (ISO/IEC 13818-1 Table 2-31). */
-export const TABLE_PAT = 0x00;
-export const TABLE_PMT = 0x02;
+const TABLE_PAT = 0x00;
+const TABLE_PMT = 0x02;
 /** Offset of a PAT's program loop: 3-byte section header + table_id_extension, version byte, section numbers. */
 const PAT_LOOP = 8;
 /** Offset of a PMT's program_info descriptors: PAT_LOOP + PCR_PID (2) + program_info_length (2). */
@@ -11,7 +11,7 @@ const PMT_FIXED = 12;
 const CRC = 4;
 
 /** One program of a PAT. */
-export interface PatProgram {
+interface PatProgram {
   programNumber: number;
   pmtPid: number;
 }

@@ -4,7 +4,7 @@ import { crc32Mpeg } from "./crc32.ts";
  * Largest PSI section this demuxer reassembles: PAT and PMT sections have section_length ≤ 1021
  * (ISO/IEC 13818-1 §2.4.4.4, §2.4.4.9), so a whole section is at most 1024 bytes.
  */
-export const MAX_SECTION = 1024;
+const MAX_SECTION = 1024;
 const HEADER = 3;
 
 /** What happened to a section: handed over whole, or dropped (bad CRC, impossible length, cut by a lost packet). */

@@ -2,7 +2,7 @@ import { OPUS_DESCRIPTOR_EXTENSION, OPUS_REGISTRATION, opusChannels } from "../c
 import { descriptors, type PmtStream } from "./psi.ts";
 
 /** stream_type values (ISO/IEC 13818-1 Table 2-34, plus the ATSC / common private ones seen in the wild). */
-export const STREAM_TYPE = {
+const STREAM_TYPE = {
   MPEG1_VIDEO: 0x01,
   MPEG2_VIDEO: 0x02,
   MPEG1_AUDIO: 0x03,
@@ -79,7 +79,7 @@ export type StreamClass =
   | { kind: "other" };
 
 /** "stream type 0x02 (MPEG-2 video)". */
-export function describeStreamType(type: number): string {
+function describeStreamType(type: number): string {
   const name = NAMES.get(type);
   return `stream type 0x${type.toString(16).padStart(2, "0")}${name ? ` (${name})` : ""}`;
 }

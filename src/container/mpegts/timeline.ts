@@ -18,15 +18,15 @@ const HALF_WRAP = 2 ** 32;
 /** 90 kHz ticks. */
 export const TS_TIMESCALE = 90000;
 /** A forward step larger than this (10 s) is a time base break, not a gap. */
-export const MAX_FORWARD_STEP = 10 * TS_TIMESCALE;
+const MAX_FORWARD_STEP = 10 * TS_TIMESCALE;
 /** A backward step larger than this (1 s) is a time base break. */
-export const MAX_BACKWARD_STEP = TS_TIMESCALE;
+const MAX_BACKWARD_STEP = TS_TIMESCALE;
 /**
  * Room left after the latest end when re-basing (100 ms): the track that breaks first is not always
  * the one that starts earliest in the new time base (audio often leads video by a frame or more), and
  * the others must not land on their own past.
  */
-export const REBASE_MARGIN = TS_TIMESCALE / 10;
+const REBASE_MARGIN = TS_TIMESCALE / 10;
 
 /** Offsets shared by the tracks of one program. */
 export class ProgramClock {

@@ -15,14 +15,14 @@ export function prng(seed: number): () => number {
   };
 }
 
-export function fnv1a(b: Uint8Array): string {
+function fnv1a(b: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < b.byteLength; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return (h >>> 0).toString(16);
 }
 
 export const MiB = 1024 * 1024;
-export const PACKET = 188;
+const PACKET = 188;
 
 export function demuxer(maxBufferedBytes = 8 * MiB, maxPesBytes?: number): TsDemuxer {
   return createTsDemuxer({ maxBufferedBytes, maxPesBytes });
@@ -114,7 +114,7 @@ export const pidOf = (p: Uint8Array) => ((p[1]! & 0x1f) << 8) | p[2]!;
 export const pusiOf = (p: Uint8Array) => (p[1]! & 0x40) !== 0;
 
 /** CRC_32/MPEG-2, bit by bit (no table), for building sections. */
-export function crc32(bytes: Uint8Array): number {
+function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (const b of bytes) {
     crc ^= b << 24;
@@ -124,7 +124,7 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** A PSI section with its CRC appended; `body` is everything after section_length up to the CRC. */
-export function section(tableId: number, body: number[]): Uint8Array {
+function section(tableId: number, body: number[]): Uint8Array {
   const len = body.length + 4;
   const head = [tableId, 0xb0 | (len >> 8), len & 0xff, ...body];
   const crc = crc32(Uint8Array.from(head));

@@ -9,7 +9,7 @@ import {
 } from "../../../src/ingest/rtmp/connection.ts";
 
 /** What one test connection did. */
-export interface RtmpTestSession {
+interface RtmpTestSession {
   conn: RtmpConnection;
   requests: RtmpPublishRequest[];
   events: DemuxEvent[];

@@ -5,7 +5,7 @@ import { Reader } from "../../../src/container/reader.ts";
  * type, decoder configuration box payload and samples with times in ms. Just enough to feed the test
  * E-RTMP publisher with real encoder output.
  */
-export interface Mp4Sample {
+interface Mp4Sample {
   dtsMs: number;
   ctsMs: number;
   keyframe: boolean;
