@@ -59,6 +59,8 @@ export interface PublishRequest {
    * MPEG-TS). RTMP brings its own: the protocol connection and its remuxer.
    */
   parser?: SniffingParser;
+  /** A connectionless transport (UDP): the idle timeout is how its stream ends, and it ends in order. */
+  silenceEnds?: boolean;
 }
 
 export type AdmissionConfig = Pick<
@@ -90,7 +92,7 @@ export class PublisherAdmission {
   private readonly cfg: AdmissionConfig;
   private readonly deps: AdmissionDeps;
   /** Live sessions by stream name, with the transport's way to drop each. */
-  private readonly sessions = new Map<string, { session: PublisherSession; disconnect: () => void }>();
+  private readonly sessions = new Map<string, { session: PublisherSession; disconnect: () => void; silenceEnds: boolean }>();
 
   constructor(cfg: AdmissionConfig, deps: AdmissionDeps) {
     this.cfg = cfg;
@@ -130,7 +132,7 @@ export class PublisherAdmission {
       lease?.release();
       this.gate.release(req.address);
     });
-    this.sessions.set(req.stream, { session, disconnect });
+    this.sessions.set(req.stream, { session, disconnect, silenceEnds: req.silenceEnds === true });
     return session;
   }
 
@@ -146,7 +148,9 @@ export class PublisherAdmission {
   closeIfIdle(stream: string, before: number, seconds: number): boolean {
     const s = this.sessions.get(stream);
     if (!s || s.session.lastDataAt >= before) return false;
-    s.session.close({ reason: "idle-timeout", message: `no data for ${seconds} s` });
+    // A connectionless publisher (UDP) ends by falling silent: an orderly end, not an error.
+    if (s.silenceEnds) s.session.close();
+    else s.session.close({ reason: "idle-timeout", message: `no data for ${seconds} s` });
     s.disconnect();
     return true;
   }

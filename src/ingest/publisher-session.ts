@@ -129,6 +129,13 @@ export function openPublisherSession(name: string, remote: string, deps: Session
     close(why) {
       if (closed) return;
       if (why) {
+        // Ended from this side (idle, taken over, shutdown): what the parser completes still goes out
+        // (a remuxed stream's last frames); an unfinished unit is simply dropped.
+        try {
+          apply(parser.end(), performance.now());
+        } catch (e) {
+          if (!(e instanceof ParseError)) throw e;
+        }
         finish(why);
         return;
       }

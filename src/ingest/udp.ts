@@ -53,7 +53,7 @@ export async function listenUdpIngest(
     const s: Source = { remote, pending: [], pendingBytes: 0, ended: false };
     source = s;
     void admission
-      .admit({ stream: options.stream, address, remote, keyed: false }, () => endSource(s))
+      .admit({ stream: options.stream, address, remote, keyed: false, silenceEnds: true }, () => endSource(s))
       .then((result: PublisherSession | Refusal) => {
         const pending = s.pending ?? [];
         s.pending = undefined;

@@ -2,7 +2,7 @@
  * Test-only: ffmpeg-made sources for the remuxer tests (made once per process into a temp dir),
  * a driver that runs extracted frames through the remuxer, and ffprobe as the independent oracle.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CodedFrame, DemuxEvent, TrackConfig } from "../../../src/container/remux/frame.ts";
@@ -70,8 +70,14 @@ export const SOURCES = {
 export type SourceName = keyof typeof SOURCES;
 
 let dir: string | undefined;
+/** A temp dir for this process's sources and outputs, removed when the process exits. */
 function tempDir(): string {
-  return (dir ??= mkdtempSync(join(tmpdir(), "sluice-remux-")));
+  if (!dir) {
+    const made = mkdtempSync(join(tmpdir(), "sluice-remux-"));
+    process.on("exit", () => rmSync(made, { recursive: true, force: true }));
+    dir = made;
+  }
+  return dir;
 }
 
 const made = new Map<SourceName, { path: string; bytes: Uint8Array }>();
