@@ -32,9 +32,16 @@ export interface AudioTrackConfig {
   codec: AudioCodec;
   /** AAC: AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1). Opus: the `OpusHead` of RFC 7845 §5.1 (dOps is built from it). */
   config: Uint8Array;
+  /**
+   * Samples per second. The remuxer's output timescale is the AudioSpecificConfig's rate for AAC
+   * (this only when the config states none) and 48000 for Opus (RFC 7845 §4).
+   */
   sampleRate: number;
   channels: number;
-  /** Ticks per second of `dts`/`pts` (usually the sample rate or the source clock). */
+  /**
+   * Ticks per second of `dts`/`pts` (usually the sample rate or the source clock). Audio is re-timed
+   * to its sample rate in whole frames (see `remux/audio-clock.ts`), so millisecond stamps are fine.
+   */
   timescale: number;
 }
 

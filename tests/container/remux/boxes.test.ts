@@ -2,12 +2,14 @@
  * The bytes the writer produces, read with a plain DataView walker: brands, sample entries and their
  * configuration boxes, fragment headers (tfhd/tfdt/trun versions and flags, prft).
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { BoxWriter } from "../../../src/container/remux/box-writer.ts";
 import type { AudioTrackConfig, CodedFrame, TrackConfig } from "../../../src/container/remux/frame.ts";
 import { concat } from "../../helpers/feed.ts";
-import { demuxEvents, framesOf, remux } from "./media.ts";
+import { cleanup, demuxEvents, framesOf, remux } from "./media.ts";
 import { extractFrames } from "./samples.ts";
+
+afterAll(cleanup);
 
 interface Box {
   type: string;

@@ -3,11 +3,12 @@
  * test-only extractor), remuxed, and the init + fragments written to a file must demux and decode to
  * the same packets and frames as the source: same counts, keyframes and pts/dts within one tick.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createParser } from "../../../src/container/index.ts";
 import type { RemuxerOptions } from "../../../src/container/remux/remuxer.ts";
 import { DEFAULT_PARSER_OPTIONS, type InitEvent } from "../../../src/container/types.ts";
 import {
+  cleanup,
   demuxEvents,
   framesOf,
   type ProbePacket,
@@ -19,6 +20,8 @@ import {
   source,
   writeTemp,
 } from "./media.ts";
+
+afterAll(cleanup);
 
 const MODES: Array<[string, RemuxerOptions]> = [
   ["frame", { fragment: "frame" }],

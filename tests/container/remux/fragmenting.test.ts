@@ -2,14 +2,16 @@
  * Where the remuxer cuts fragments and when it emits them: per frame vs per ~100 ms, keyframes at
  * fragment starts, audio following video, frames before the first keyframe, configuration changes.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createParser } from "../../../src/container/index.ts";
 import type { CodedFrame, DemuxEvent } from "../../../src/container/remux/frame.ts";
 import { createRemuxer } from "../../../src/container/remux/remuxer.ts";
 import { DEFAULT_PARSER_OPTIONS, type FragmentEvent, type InitEvent } from "../../../src/container/types.ts";
 import { concat } from "../../helpers/feed.ts";
-import { demuxEvents, framesOf, remux } from "./media.ts";
+import { cleanup, demuxEvents, framesOf, remux } from "./media.ts";
 import { extractFrames } from "./samples.ts";
+
+afterAll(cleanup);
 
 /** The frames of one fragment, read back with the test-only extractor. */
 function contents(init: InitEvent, fragment: FragmentEvent): CodedFrame[] {

@@ -2,11 +2,13 @@
  * The remuxer's input comes from hostile publishers through a demuxer: every buffer is capped, every
  * bad event is a typed ParseError, and a failed remuxer stays failed.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { ParseError } from "../../../src/container/errors.ts";
 import type { AudioTrackConfig, CodedFrame, DemuxEvent, TrackConfig, VideoTrackConfig } from "../../../src/container/remux/frame.ts";
 import { createRemuxer } from "../../../src/container/remux/remuxer.ts";
-import { framesOf } from "./media.ts";
+import { cleanup, framesOf } from "./media.ts";
+
+afterAll(cleanup);
 
 function reason(fn: () => unknown): string | undefined {
   try {

@@ -70,14 +70,9 @@ export const SOURCES = {
 export type SourceName = keyof typeof SOURCES;
 
 let dir: string | undefined;
-/** A temp dir for this process's sources and outputs, removed when the process exits. */
+/** A temp dir for the sources and outputs, until `cleanup()`. */
 function tempDir(): string {
-  if (!dir) {
-    const made = mkdtempSync(join(tmpdir(), "sluice-remux-"));
-    process.on("exit", () => rmSync(made, { recursive: true, force: true }));
-    dir = made;
-  }
-  return dir;
+  return (dir ??= mkdtempSync(join(tmpdir(), "sluice-remux-")));
 }
 
 const made = new Map<SourceName, { path: string; bytes: Uint8Array }>();
@@ -93,6 +88,13 @@ export function source(name: SourceName): { path: string; bytes: Uint8Array } {
     made.set(name, s);
   }
   return s;
+}
+
+/** Removes the temp dir (every test file using these helpers calls it in `afterAll`). */
+export function cleanup(): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  made.clear();
 }
 
 export function framesOf(name: SourceName): Extracted {

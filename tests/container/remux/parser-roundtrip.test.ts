@@ -2,12 +2,14 @@
  * Sluice's own fMP4 parser reads the remuxer's bytes back into the very events the remuxer emitted:
  * the relay treats a remuxed stream exactly like an fMP4 publisher's.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createParser } from "../../../src/container/index.ts";
 import type { RemuxerOptions } from "../../../src/container/remux/remuxer.ts";
 import { DEFAULT_PARSER_OPTIONS, type ParserEvent } from "../../../src/container/types.ts";
-import { demuxEvents, framesOf, remux, SOURCES, type SourceName } from "./media.ts";
+import { cleanup, demuxEvents, framesOf, remux, SOURCES, type SourceName } from "./media.ts";
 import { toMilliseconds } from "./samples.ts";
+
+afterAll(cleanup);
 
 const MODES: Array<[string, RemuxerOptions]> = [
   ["frame", { fragment: "frame" }],

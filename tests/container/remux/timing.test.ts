@@ -2,11 +2,13 @@
  * Timestamps: millisecond sources (RTMP) become sample-exact audio and unchanged video; Opus packet
  * lengths come from the TOC; broken clocks are repaired and counted.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { AudioClock, opusPacketSamples } from "../../../src/container/remux/audio-clock.ts";
 import type { CodedFrame } from "../../../src/container/remux/frame.ts";
-import { demuxEvents, framesOf, remux, type SourceName } from "./media.ts";
+import { cleanup, demuxEvents, framesOf, remux, type SourceName } from "./media.ts";
 import { extractFrames, toMilliseconds } from "./samples.ts";
+
+afterAll(cleanup);
 
 const seconds = (frames: CodedFrame[], kind: string, scale: number) =>
   frames.filter((f) => f.kind === kind).map((f) => ({ dts: f.dts / scale, pts: f.pts / scale }));
