@@ -14,6 +14,9 @@
  *   (requestVideoFrameCallback). Reported: p50 / p90 / max of presented − WebSocket open, and of
  *   presented − navigation start (`performance.timeOrigin`; the page and the player module come
  *   from the browser's HTTP cache after the first join, as for a returning viewer).
+ * - naive page (first scenario): alternating with those joins, as many joins of a minimal
+ *   single-file MSE page (bench/lib/naive-page.ts, served from its own port) that plays the same
+ *   Sluice WebSocket; reported side by side: first frame after navigation, goal ≤ 250 ms (p50).
  * - latency: one page, 5 s to settle, then the player is sampled every 250 ms for `--seconds`:
  *   median `player.latency` of kind "e2e" (fMP4 with prft: the frame's display time − the time
  *   ffmpeg wrote its fragment, from the `prft` box), median buffer latency (buffered end −
@@ -49,6 +52,7 @@ import {
 } from "../tests/browser/harness.ts";
 import { runFfmpeg } from "../tests/helpers/ffmpeg.ts";
 import { machineInfo } from "./lib/machine.ts";
+import { startNaivePage } from "./lib/naive-page.ts";
 import { killAll, ROOT, startServer, stop } from "./lib/processes.ts";
 import { percentile } from "./lib/stats.ts";
 
@@ -68,10 +72,12 @@ interface Scenario {
   prft: boolean;
   /** Page query string (e.g. a target latency). */
   query: string;
+  /** Also join the naive single-file MSE page, alternating with Sluice's page. */
+  naive?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "H.264 + AAC, fMP4 (prft)", codec: "h264", prft: true, query: "" },
+  { name: "H.264 + AAC, fMP4 (prft)", codec: "h264", prft: true, query: "", naive: true },
   { name: "VP8 + Opus, WebM", codec: "vp8", prft: false, query: "" },
   { name: "VP9 + Opus, WebM", codec: "vp9", prft: false, query: "" },
   { name: "AV1 (SVT-AV1) + Opus, fMP4 (prft)", codec: "av1", prft: true, query: "" },
@@ -101,6 +107,12 @@ interface LatencyResult {
 
 /** Nearest-rank quantile of the finite values (p50 of 10 values: the 5th; p90: the 9th). */
 const quantile = (xs: number[], q: number): number => percentile(xs.filter(Number.isFinite), q);
+
+/** p50 of navigation start → first frame presented, in whole ms. */
+function navP50(joins: JoinResult[]): string {
+  const nav = joins.map((j) => j.navToPresented);
+  return quantile(nav, 0.5).toFixed(0);
+}
 
 async function waitLive(http: number): Promise<void> {
   const until = Date.now() + 20_000;
@@ -170,7 +182,8 @@ const machine = {
 const server = await startServer("sluice", [], "browser-sluice.log");
 const sluice = { http: server.httpPort, ingest: server.ingestPort };
 const browser = await launchBrowser();
-const rows: Array<{ s: Scenario; joins: JoinResult[]; lat: LatencyResult }> = [];
+const naivePage = startNaivePage(`ws://127.0.0.1:${sluice.http}/ws/live`);
+const rows: Array<{ s: Scenario; joins: JoinResult[]; naive: JoinResult[]; lat: LatencyResult }> = [];
 const raw: Record<string, unknown> = {};
 try {
   for (const s of SCENARIOS) {
@@ -180,16 +193,22 @@ try {
       await Bun.sleep(4000); // past encoder start-up
       const url = `http://127.0.0.1:${sluice.http}/watch/live${s.query}`;
       const joins: JoinResult[] = [];
+      const naive: JoinResult[] = [];
       for (let i = 0; i < JOINS; i++) {
         joins.push(await join(browser.context, url));
+        await Bun.sleep(300 + Math.random() * 2000);
+        if (!s.naive) continue;
+        naive.push(await join(browser.context, naivePage.url));
         await Bun.sleep(300 + Math.random() * 2000);
       }
       const { page } = await openPlayerPage(browser.context, url);
       const { result, trace } = await latency(page);
       await page.close();
-      rows.push({ s, joins, lat: result });
-      raw[s.name] = { joins, latency: result, trace };
+      rows.push({ s, joins, naive, lat: result });
+      raw[s.name] = { joins, naive, latency: result, trace };
       const ws = joins.map((j) => j.wsToPresented);
+      if (s.naive)
+        console.log(`${s.name}: first frame after navigation p50: Sluice's page ${navP50(joins)} ms, naive page ${navP50(naive)} ms`);
       console.log(
         `${s.name}: first frame p50 ${quantile(ws, 0.5).toFixed(0)} ms after WS open; e2e ${result.e2e.toFixed(3)} s, buffer ${result.buffer.toFixed(3)} s (target ${result.target.toFixed(2)})`,
       );
@@ -201,6 +220,7 @@ try {
   }
 } finally {
   await browser.close();
+  naivePage.stop();
   await stop(server.proc);
   await killAll();
 }
@@ -217,6 +237,24 @@ const table = [
     const nav = joins.map((j) => j.navToPresented);
     return `| ${s.name} | ${ms(quantile(ws, 0.5))} / ${ms(quantile(ws, 0.9))} / ${ms(Math.max(...ws))} | ${ms(quantile(nav, 0.5))} / ${ms(quantile(nav, 0.9))} | ${sec(lat.e2e)} / ${sec(lat.e2eP90)} | ${sec(lat.e2e + lat.fragment)} | ${sec(lat.buffer)} | ${sec(lat.target)} | ${sec(lat.fragment)} | ${lat.dropped} / ${lat.jumps} / ${lat.nudges} |`;
   }),
+];
+const firstFrame = [
+  "| page | navigation → first frame presented, ms: p50 / p90 / max | navigation → WebSocket open, ms: p50 | WebSocket open → first frame, ms: p50 |",
+  "| --- | --- | --- | --- |",
+  ...rows
+    .filter((r) => r.s.naive)
+    .flatMap(({ s, joins, naive }) =>
+      [
+        [`Sluice's \`/watch/live\` (${s.name})`, joins],
+        ["naive single-file MSE page, same stream", naive],
+      ].map(([label, js]) => {
+        const j = js as JoinResult[];
+        const nav = j.map((x) => x.navToPresented);
+        const navToWs = j.map((x) => x.navToWs);
+        const wsToPresented = j.map((x) => x.wsToPresented);
+        return `| ${label} | ${ms(quantile(nav, 0.5))} / ${ms(quantile(nav, 0.9))} / ${ms(Math.max(...nav))} | ${ms(quantile(navToWs, 0.5))} | ${ms(quantile(wsToPresented, 0.5))} |`;
+      }),
+    ),
 ];
 const decoded = rows
   .map(
@@ -253,6 +291,16 @@ a Sluice process fed over TCP by ffmpeg with the README's low-latency commands; 
   libsvtav1 \`-preset 12\`. The player's target latency is automatic (about 0.33 s for ~0.1 s fragments: static/player/auto-target.ts) unless the row says otherwise.
 
 ${table.join("\n")}
+
+## First frame after navigation: Sluice's page and a naive single-file MSE page
+
+${JOINS} joins of each, alternating, same publisher, same browser profile (Sluice's page and player module
+from the HTTP cache after its first join, the naive page never cached). The naive page
+(\`bench/lib/naive-page.ts\`) opens the same WebSocket and a MediaSource at once, appends everything in order
+and plays from the start of what is buffered (the GOP's keyframe): no live-edge control.
+Goal: Sluice's page ≤ 250 ms (p50).
+
+${firstFrame.join("\n")}
 
 Goals: first frame under 0.5 s after the WebSocket opens; live latency under 0.5 s encode-to-display
 with the low-latency commands (the best comparable relays sit at about 1 s).

@@ -7,7 +7,7 @@ import { type IngestFormat, isIngestFormat, type TrackInfo } from "../container/
  *
  * Server → viewer: text messages below; binary messages are media — the init segment right after every
  * `stream`, then one message per fragment (the GOP cache first on join). Viewer → server: small text
- * control messages only (`ping`).
+ * control messages only (`ping`, `report`).
  */
 
 /** A publisher is live (or sent a new init): the next binary message is its init segment. */
@@ -35,8 +35,47 @@ export type ServerMessage =
   /** The answer to a `ping`, echoing its `t`. */
   | { type: "pong"; t: number };
 
+/**
+ * What a viewer's latency figure measures: "e2e" = display wallclock − the wallclock the publisher (or,
+ * for remuxed RTMP/MPEG-TS, Sluice on arrival) wrote in the fragment's `prft`; "buffer" = buffered
+ * end − currentTime (no clock comparison).
+ */
+export type LatencyKind = "e2e" | "buffer";
+/** Every `LatencyKind`, in the order summaries prefer on a tie. */
+export const LATENCY_KINDS: readonly LatencyKind[] = ["e2e", "buffer"];
+
+/** How often a player reports by default. */
+export const REPORT_INTERVAL_MS = 5000;
+/** The shortest interval a player may report at (the server accepts one report per viewer per such interval, with slack). */
+export const REPORT_MIN_INTERVAL_MS = 2000;
+/** Longest viewer text message the server reads as a report or ping (UTF-8 bytes); a report is ~100. */
+export const VIEWER_MESSAGE_MAX_BYTES = 512;
+
+/**
+ * A viewer's playback report, sent every few seconds while it plays. Counters count since this
+ * WebSocket opened; the server takes per-viewer deltas and clamps everything (untrusted input).
+ */
+export interface ViewerReport {
+  type: "report";
+  /** Seconds, of `kind`, at the moment of the report. */
+  latency: number;
+  kind: LatencyKind;
+  /** The target buffer latency in use (seconds), when the player knows it. */
+  target?: number;
+  /** Times playback stalled (the buffer ran dry while live). */
+  stalls: number;
+  /** Video frames dropped and decoded (getVideoPlaybackQuality). */
+  dropped: number;
+  decoded: number;
+}
+
 /** A viewer's clock reading (`performance.now()` ms); the `pong` echoes it back, giving the round trip. */
-export type ViewerMessage = { type: "ping"; t: number };
+interface ViewerPing {
+  type: "ping";
+  t: number;
+}
+
+export type ViewerMessage = ViewerPing | ViewerReport;
 
 /** The one way the server builds a text message. */
 export function encodeServerMessage(m: ServerMessage): string {
@@ -89,12 +128,37 @@ export function decodeServerMessage(text: string): ServerMessage | undefined {
   }
 }
 
-/** Decodes and validates a viewer text message; `undefined` for anything malformed or unknown. */
+/**
+ * Decodes a viewer text message and checks its shape: every field of its type present and a finite
+ * number (a report's `target` may be absent or null), `kind` one of `LATENCY_KINDS`. Values are not
+ * range-checked here: the server clamps them. `undefined` for anything malformed or unknown.
+ */
 export function decodeViewerMessage(text: string): ViewerMessage | undefined {
   const m = parseObject(text);
-  if (m?.get("type") !== "ping") return undefined;
-  const t = m.get("t");
-  return finite(t) ? { type: "ping", t } : undefined;
+  switch (m?.get("type")) {
+    case "ping": {
+      const t = m?.get("t");
+      return finite(t) ? { type: "ping", t } : undefined;
+    }
+    case "report":
+      return decodeReport(m!);
+    default:
+      return undefined;
+  }
+}
+
+function decodeReport(m: Map<string, unknown>): ViewerReport | undefined {
+  const latency = m.get("latency");
+  const kind = LATENCY_KINDS.find((k) => k === m.get("kind"));
+  const target = m.get("target") ?? undefined;
+  const stalls = m.get("stalls");
+  const dropped = m.get("dropped");
+  const decoded = m.get("decoded");
+  if (!finite(latency) || !kind || !finite(stalls) || !finite(dropped) || !finite(decoded)) return undefined;
+  if (target !== undefined && !finite(target)) return undefined;
+  const report: ViewerReport = { type: "report", latency, kind, stalls, dropped, decoded };
+  if (target !== undefined) report.target = target;
+  return report;
 }
 
 const TRACK_KINDS: ReadonlySet<unknown> = new Set(["video", "audio", "other"]);

@@ -11,6 +11,8 @@ import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
 import type { ViewerData } from "./fanout.ts";
 import { renderMetrics } from "./metrics.ts";
+import { PLAYER_MAP_PATH, PLAYER_PATH, type PlayerBundle, playerMapResponse, playerResponse, withPlayerUrl } from "./player-bundle.ts";
+import { assetResponse, plainAsset } from "./static-assets.ts";
 import { streamJson } from "./stream-json.ts";
 import { checkViewer } from "./viewer-access.ts";
 import { type ViewerLimits, ViewerSlots } from "./viewer-slots.ts";
@@ -22,8 +24,8 @@ export interface AppDeps {
   /** The config slice the routes use, under the config's own names. */
   config: Pick<Config, "viewerSecret" | "allowedOrigins" | "trustedProxies" | "pageSrcOrigins" | "ingestStream"> & ViewerLimits;
   staticDir: string;
-  /** The bundled player module served at /sluice-player.js. */
-  playerJs: string;
+  /** The bundled player module and source map (src/server/player-bundle.ts), served at /sluice-player.js(.map). */
+  playerJs: PlayerBundle;
   /** HTTP ingest admits publishers through the same admission as every other ingest. */
   admission: PublisherAdmission;
   /** Cluster mode only (src/cluster). */
@@ -61,17 +63,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const { registry, counters, log, config, staticDir, playerJs } = deps;
   const srcOrigins = escapeHtml(config.pageSrcOrigins.join(" "));
-  // Read per request, so the page can be edited while Sluice runs; the server fills in the allowed ?src= origins.
-  const page = () =>
-    new Response(
+  // Read per request, so the page can be edited while Sluice runs; the server fills in the allowed ?src= origins
+  // and the player's versioned URL. Revalidated on every visit (a 304 while unchanged).
+  const page = (c: { req: { raw: Request } }) => {
+    const html = withPlayerUrl(
       readFileSync(join(staticDir, "index.html"), "utf8").replace(
         '<meta name="sluice-src-origins" content="">',
         `<meta name="sluice-src-origins" content="${srcOrigins}">`,
       ),
-      {
-        headers: { "content-type": "text/html; charset=utf-8" },
-      },
+      playerJs,
     );
+    return assetResponse(c.req.raw, plainAsset(new TextEncoder().encode(html), "text/html; charset=utf-8"), "no-cache");
+  };
   /** The client behind the request: the peer, or with --trusted-proxies the forwarded client (port of the peer). */
   const peer = (srv: Server<ViewerData>, req: Request) => {
     const p = srv.requestIP(req) ?? { address: "?", port: 0 };
@@ -81,13 +84,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get("/", page);
   app.get("/watch/:name", page);
-  app.get(
-    "/sluice-player.js",
-    () =>
-      new Response(playerJs, {
-        headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" },
-      }),
-  );
+  app.get(PLAYER_PATH, (c) => playerResponse(c.req.raw, playerJs));
+  app.get(PLAYER_MAP_PATH, (c) => playerMapResponse(c.req.raw, playerJs));
   const cluster = deps.cluster;
   app.get("/healthz", (c) => c.json({ ok: true, streams: registry.all().filter((s) => s.live).length, ...cluster?.health() }));
   app.get("/api/streams", async (c) => c.json(cluster ? await cluster.streams() : registry.all().map(streamJson)));

@@ -5,6 +5,7 @@ import { encodeServerMessage } from "../protocol/messages.ts";
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
+import type { ReportingViewer } from "./viewer-reports.ts";
 import type { ViewerSlot } from "./viewer-slots.ts";
 
 /** Per-viewer data carried by Bun's ServerWebSocket. */
@@ -20,6 +21,8 @@ export interface ViewerData {
   lagging?: boolean;
   /** Bytes of the join replay still allowed on top of the lag threshold (a fresh viewer drains its GOP). */
   grace?: number;
+  /** The viewer's last accepted playback report (see viewer-reports.ts). */
+  lastReport?: ReportingViewer["lastReport"];
 }
 
 type ViewerSocket = ServerWebSocket<ViewerData>;

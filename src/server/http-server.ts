@@ -1,8 +1,9 @@
 import type { Server, WebSocketHandler } from "bun";
 import type { Config } from "../config.ts";
-import { decodeViewerMessage, encodeServerMessage } from "../protocol/messages.ts";
+import { encodeServerMessage } from "../protocol/messages.ts";
 import { type AppDeps, createApp } from "./app.ts";
 import { CLOSE_GOING_AWAY, type Fanout, type ViewerData } from "./fanout.ts";
+import { handleViewerMessage, ignoredReports } from "./viewer-reports.ts";
 
 export type HttpServerOptions = Pick<Config, "httpHost" | "httpPort" | "maxViewerMessageBytes" | "viewerBufferBytes">;
 
@@ -46,9 +47,9 @@ export function startHttpServer(options: HttpServerOptions, deps: AppDeps & { fa
       }
     },
     message(ws, message) {
-      // Viewers only send small control messages: a ping is answered, anything else ignored.
-      const m = typeof message === "string" ? decodeViewerMessage(message) : undefined;
-      if (m?.type === "ping") ws.send(encodeServerMessage({ type: "pong", t: m.t }));
+      // Viewers only send small control messages: a ping is answered, a report recorded, anything else ignored and counted.
+      const reply = handleViewerMessage(message, ws.data, registry.get(ws.data.stream), ignoredReports(counters), Date.now());
+      if (reply) ws.send(encodeServerMessage(reply));
     },
     close(ws, code, reason) {
       ws.data.slot.release();

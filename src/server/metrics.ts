@@ -1,18 +1,22 @@
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
 import type { Stream } from "../stream/stream.ts";
+import { LATENCY_BUCKETS } from "../stream/viewer-latency.ts";
+import { ignoredReports } from "./viewer-reports.ts";
 
-type Sample = [labels: Record<string, string>, value: number];
+/** A sample: labels, value, and for histograms the sample name's suffix (`_bucket`, `_sum`, `_count`). */
+type Sample = [labels: Record<string, string>, value: number, suffix?: string];
 interface Family {
   name: string;
-  type: "counter" | "gauge";
+  type: "counter" | "gauge" | "histogram";
   help: string;
   samples: Sample[];
 }
 
 /**
- * Prometheus text exposition format 0.0.4, hand-written (a dozen families do not justify a library):
- * `# HELP` and `# TYPE` per family, samples grouped under it, label values escaped, counters `_total`.
+ * Prometheus text exposition format 0.0.4, hand-written (a few dozen families do not justify a library):
+ * `# HELP` and `# TYPE` per family, samples grouped under it, label values escaped, counters `_total`,
+ * histograms as cumulative `_bucket{le}` (ending with `+Inf`), `_sum` and `_count`.
  */
 export function renderMetrics(registry: StreamRegistry, counters: ServerCounters, memory: { rss: number }): string {
   const streams = registry.all();
@@ -88,6 +92,38 @@ export function renderMetrics(registry: StreamRegistry, counters: ServerCounters
       samples: per((s) => (Number.isFinite(s.stats.liveSince) ? (Date.now() - s.stats.liveSince) / 1000 : 0)),
     },
     {
+      name: "sluice_viewer_latency_seconds",
+      type: "histogram",
+      help: "Latency viewers reported, by kind: e2e (display wallclock minus publisher wallclock) or buffer (buffered end minus currentTime).",
+      samples: streams.flatMap(viewerLatencySamples),
+    },
+    {
+      name: "sluice_viewer_stalls_total",
+      type: "counter",
+      help: "Playback stalls viewers reported (the buffer ran dry while live).",
+      samples: per((s) => s.stats.viewerStalls),
+    },
+    {
+      name: "sluice_viewer_dropped_frames_total",
+      type: "counter",
+      help: "Video frames viewers reported dropped.",
+      samples: per((s) => s.stats.viewerDroppedFrames),
+    },
+    {
+      name: "sluice_viewer_decoded_frames_total",
+      type: "counter",
+      help: "Video frames viewers reported decoded.",
+      samples: per((s) => s.stats.viewerDecodedFrames),
+    },
+    {
+      name: "sluice_viewer_reports_ignored_total",
+      type: "counter",
+      help: "Viewer messages ignored, by reason: oversized, malformed, or a report too soon after the last.",
+      samples: ignoredReports(counters)
+        .entries()
+        .map(([reason, n]) => [{ reason }, n]),
+    },
+    {
       name: "sluice_parser_errors_total",
       type: "counter",
       help: "Publishers closed for bad input, by reason.",
@@ -115,11 +151,25 @@ export function renderMetrics(registry: StreamRegistry, counters: ServerCounters
   return families.map(renderFamily).join("");
 }
 
+/** The latency histogram of each kind `s`'s viewers reported: cumulative buckets, sum and count. */
+function viewerLatencySamples(s: Stream): Sample[] {
+  return s.stats.viewerLatency.histograms().flatMap(([kind, h]) => {
+    const labels = { stream: s.name, kind };
+    let cumulative = 0;
+    const buckets: Sample[] = h.buckets.map((n, i) => {
+      cumulative += n;
+      const le = i < LATENCY_BUCKETS.length ? formatValue(LATENCY_BUCKETS[i]!) : "+Inf";
+      return [{ ...labels, le }, cumulative, "_bucket"];
+    });
+    return [...buckets, [labels, h.sum, "_sum"], [labels, h.count, "_count"]];
+  });
+}
+
 function renderFamily(f: Family): string {
   const lines = [`# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${f.name} ${f.type}`];
-  for (const [labels, value] of f.samples) {
+  for (const [labels, value, suffix = ""] of f.samples) {
     const l = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
-    lines.push(`${f.name}${l.length ? `{${l.join(",")}}` : ""} ${formatValue(value)}`);
+    lines.push(`${f.name}${suffix}${l.length ? `{${l.join(",")}}` : ""} ${formatValue(value)}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -27,5 +27,13 @@ export function streamJson(s: Stream): Record<string, unknown> {
     slowViewerCloses: st.viewerCloses,
     gopCacheBytes: s.gop.bytes,
     publishDelayMs: { p50: num(st.publishDelayPercentile(0.5)), p99: num(st.publishDelayPercentile(0.99)) },
+    viewerLatency: viewerLatencyJson(s, Date.now()),
   };
+}
+
+/** The viewers' latency over the last minute (`{kind, p50, p95, reports}`, seconds to the ms), or null without reports. */
+function viewerLatencyJson(s: Stream, now: number): Record<string, unknown> | null {
+  const v = s.stats.viewerLatency.summary(now);
+  const ms = (n: number) => Math.round(n * 1000) / 1000;
+  return v ? { kind: v.kind, p50: ms(v.p50), p95: ms(v.p95), reports: v.reports } : null;
 }

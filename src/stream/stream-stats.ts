@@ -1,3 +1,5 @@
+import { ViewerLatency } from "./viewer-latency.ts";
+
 const RATE_WINDOW_MS = 5000;
 /** Publish-delay samples kept for percentiles. */
 const DELAY_SAMPLES_CAP = 1024;
@@ -19,6 +21,11 @@ export class StreamStats {
   viewerSkips = 0;
   viewerCloses = 0;
   publisherConnects = 0;
+  /** What the stream's viewers report (maintained by the viewer-report handler): latency, and totals of their per-viewer deltas. */
+  readonly viewerLatency = new ViewerLatency();
+  viewerStalls = 0;
+  viewerDroppedFrames = 0;
+  viewerDecodedFrames = 0;
   /** Seconds of media between the last two keyframe fragments (NaN until two were seen). */
   keyframeInterval = Number.NaN;
   /** Wall time (ms) the current publisher went live, or NaN. */

@@ -160,6 +160,7 @@ export class SluicePlayerElement extends HTMLElement {
       edge: this.#edge,
       stats: this.#statsMeter,
       setState: (state, detail) => this.#setState(state, detail),
+      target: () => this.targetLatency,
     });
     this.#session.start();
     this.#meter.start();

@@ -13,7 +13,9 @@
 
 import { lastEnd } from "./ranges.ts";
 
-export type LatencyKind = "e2e" | "buffer";
+export type { LatencyKind } from "../../src/protocol/messages.ts";
+
+import type { LatencyKind } from "../../src/protocol/messages.ts";
 
 export interface LatencySample {
   latency: number;

@@ -1,7 +1,8 @@
 /**
  * One playing session of a stream URL: routes WebSocket messages to the media pipeline and turns
  * them into player states. It marks the connection healthy (backoff reset) once a stream's first
- * fragment was appended, and reconnects when a playing stream sends nothing for 15 s.
+ * fragment was appended, reconnects when a playing stream sends nothing for 15 s, and while playing
+ * reports its latency, stalls and frame counts to the server every few seconds.
  */
 
 import type { ServerMessage } from "../../src/protocol/messages.ts";
@@ -10,6 +11,7 @@ import { type CloseInfo, Connection } from "./connection.ts";
 import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { Pipeline } from "./pipeline.ts";
+import { type FrameCounts, PlaybackReporter, reportInterval } from "./playback-report.ts";
 import type { StatsMeter } from "./player-stats.ts";
 import type { PlayerState } from "./state.ts";
 
@@ -26,6 +28,10 @@ export interface SessionParts {
   stats: StatsMeter;
   /** Called on every state change (and detail change). */
   setState(state: PlayerState, detail: string): void;
+  /** The target buffer latency in use (seconds), included in the reports when given. */
+  target?(): number;
+  /** How often to report playback to the server (ms): default 5000, at least 2000; 0 or less: never. */
+  reportIntervalMs?: number;
 }
 
 export class Session {
@@ -35,11 +41,13 @@ export class Session {
   #stateSince = performance.now();
   #healthy = false;
   #lastPing = Number.NEGATIVE_INFINITY;
+  readonly #reporter: PlaybackReporter;
 
   constructor(
     url: string,
     private readonly parts: SessionParts,
   ) {
+    this.#reporter = new PlaybackReporter(reportInterval(parts.reportIntervalMs));
     this.pipeline = new Pipeline(parts.video, parts.cadence, parts.meter, parts.edge, {
       unsupported: (what) => this.#set("unsupported", what),
       fatal: (message) => this.#set("error", message),
@@ -52,6 +60,7 @@ export class Session {
       open: () => {
         this.#set("connecting", "connected");
         this.#ping(performance.now());
+        this.#reporter.opened(performance.now(), this.#frames());
       },
       message: (msg) => this.#onMessage(msg),
       binary: (data) => {
@@ -64,17 +73,30 @@ export class Session {
 
   start(): void {
     this.#set("connecting", "");
+    this.parts.video.addEventListener("waiting", this.#onWaiting);
     this.connection.start();
   }
 
   stop(): void {
+    this.parts.video.removeEventListener("waiting", this.#onWaiting);
     this.connection.stop();
     this.pipeline.destroy();
   }
 
-  /** Periodic check: a playing stream that went silent gets a fresh connection; the round trip is measured. */
+  /**
+   * Periodic check: a playing stream that went silent gets a fresh connection; the round trip is
+   * measured; a due report is sent.
+   */
   tick(now: number): void {
     if (now - this.#lastPing >= PING_MS) this.#ping(now);
+    if (this.#state === "playing") {
+      const report = this.#reporter.due(now, {
+        latency: this.parts.meter.sample(),
+        target: this.parts.target?.() ?? Number.NaN,
+        frames: this.#frames(),
+      });
+      if (report) this.connection.send(report);
+    }
     const silentFor = now - Math.max(this.#stateSince, this.parts.stats.lastFragmentMs || 0);
     if (this.#state === "playing" && silentFor > STALE_MS) {
       this.#stateSince = now;
@@ -105,6 +127,16 @@ export class Session {
   #ping(now: number): void {
     this.#lastPing = now;
     this.connection.send({ type: "ping", t: now });
+  }
+
+  /** The buffer ran dry while live (not a seek, not before playback started): a stall. */
+  readonly #onWaiting = (): void => {
+    if (this.#state === "playing" && !this.parts.video.seeking && this.parts.edge.started) this.#reporter.stalled();
+  };
+
+  #frames(): FrameCounts | undefined {
+    const q = this.parts.video.getVideoPlaybackQuality?.();
+    return q && { dropped: q.droppedVideoFrames, decoded: q.totalVideoFrames };
   }
 
   #onClose(info: CloseInfo): void {
