@@ -6,7 +6,8 @@
  */
 
 import { ParseError } from "./errors.ts";
-import { type BoxRange, MOOF, MOOV, PRFT, readBoxHeader } from "./fmp4/boxes.ts";
+import { MOOF, MOOV, PRFT } from "./fmp4/box-types.ts";
+import { type BoxRange, readBoxHeader } from "./fmp4/boxes.ts";
 import { readFragment } from "./fmp4/moof.ts";
 import { type MovieInfo, parseMoov } from "./fmp4/moov.ts";
 import type { ContainerFormat, FragmentEvent } from "./types.ts";

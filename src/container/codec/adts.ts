@@ -1,16 +1,13 @@
+import { AAC_SAMPLE_RATES } from "./aac.ts";
+
 /**
  * ADTS (Audio Data Transport Stream) headers of AAC, ISO/IEC 14496-3 §1.A.2.2 (the same fields as
  * ISO/IEC 13818-7 §6.2).
  */
 
-/** Samples per AAC frame (raw_data_block) with frameLengthFlag 0. */
-export const AAC_FRAME_SAMPLES = 1024;
 /** ADTS header size without / with the CRC (protection_absent 1 / 0). */
 const ADTS_HEADER = 7;
 const ADTS_HEADER_CRC = 9;
-
-/** samplingFrequencyIndex → Hz (ISO/IEC 14496-3 Table 1.18); 13..15 cannot appear in ADTS. */
-export const AAC_SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 /** The fields of an ADTS header (fixed + variable part) this code uses. */
 export interface AdtsHeader {
@@ -41,7 +38,7 @@ export function readAdtsHeader(bytes: Uint8Array, at: number): AdtsHeader | unde
   const b2 = bytes[at + 2]!;
   const b3 = bytes[at + 3]!;
   const samplingIndex = (b2 >> 2) & 0x0f;
-  if (samplingIndex >= AAC_SAMPLE_RATES.length) return undefined;
+  if (samplingIndex >= AAC_SAMPLE_RATES.length) return undefined; // 13, 14 reserved; 15 (explicit) cannot appear in ADTS
   const headerLength = b1 & 1 ? ADTS_HEADER : ADTS_HEADER_CRC;
   const frameLength = ((b3 & 0x03) << 11) | (bytes[at + 4]! << 3) | (bytes[at + 5]! >> 5);
   if (frameLength < headerLength) return undefined;
@@ -63,9 +60,4 @@ export function readAdtsHeader(bytes: Uint8Array, at: number): AdtsHeader | unde
  */
 export function adtsAudioSpecificConfig(h: AdtsHeader): Uint8Array {
   return Uint8Array.of((h.objectType << 3) | (h.samplingIndex >> 1), ((h.samplingIndex & 1) << 7) | (h.channelConfig << 3));
-}
-
-/** Channel count of an AAC channelConfiguration 1..7 (Table 1.19: 7 is 7.1 = 8 channels); 0 for 0 (PCE) or reserved values. */
-export function aacChannels(channelConfig: number): number {
-  return channelConfig >= 1 && channelConfig <= 6 ? channelConfig : channelConfig === 7 ? 8 : 0;
 }

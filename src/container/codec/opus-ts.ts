@@ -1,3 +1,5 @@
+import { OPUS_SAMPLE_RATE, writeOpusHead } from "./opus.ts";
+
 /**
  * Opus carried in MPEG-TS, per the Opus "Transport Multiplexing Standard" draft for ETSI
  * (opus-codec.org, ETSI TS draft v0.1.3): stream_type 0x06 with a registration descriptor 'Opus',
@@ -10,8 +12,6 @@
 export const OPUS_REGISTRATION = 0x4f707573; // 'Opus'
 /** descriptor_tag_extension of the Opus audio descriptor inside an extension descriptor (tag 0x7F). */
 export const OPUS_DESCRIPTOR_EXTENSION = 0x80;
-/** Opus always decodes at 48 kHz (RFC 7845 §4). */
-export const OPUS_SAMPLE_RATE = 48000;
 
 /** Channel count, mapping family, streams, coupled streams and mapping for channel_config_code 0..8. */
 interface OpusLayout {
@@ -59,27 +59,20 @@ export function opusChannels(channelConfigCode: number): number | undefined {
 }
 
 /**
- * The `OpusHead` identification header (RFC 7845 §5.1; little-endian fields) for a
- * channel_config_code 0..8 and a pre-skip in 48 kHz samples; undefined for other codes.
+ * The `OpusHead` identification header (RFC 7845 §5.1) for a channel_config_code 0..8 and a
+ * pre-skip in 48 kHz samples; undefined for other codes.
  */
 export function opusHeadFor(channelConfigCode: number, preSkip: number): Uint8Array | undefined {
   const l = layout(channelConfigCode);
   if (!l) return undefined;
-  const out = new Uint8Array(19 + (l.family === 0 ? 0 : 2 + l.channels));
-  const view = new DataView(out.buffer);
-  out.set([0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64]); // "OpusHead"
-  out[8] = 1; // version
-  out[9] = l.channels;
-  view.setUint16(10, preSkip & 0xffff, true);
-  view.setUint32(12, OPUS_SAMPLE_RATE, true); // input sample rate (informative)
-  view.setInt16(16, 0, true); // output gain
-  out[18] = l.family;
-  if (l.family !== 0) {
-    out[19] = l.streams;
-    out[20] = l.coupled;
-    out.set(l.mapping, 21);
-  }
-  return out;
+  return writeOpusHead({
+    channels: l.channels,
+    preSkip,
+    inputSampleRate: OPUS_SAMPLE_RATE, // informative
+    outputGain: 0,
+    mappingFamily: l.family,
+    mappingTable: l.family === 0 ? undefined : Uint8Array.of(l.streams, l.coupled, ...l.mapping),
+  });
 }
 
 /** One opus_control_header (draft §: "opus_access_unit"). */
@@ -130,27 +123,4 @@ export function readOpusControlHeader(bytes: Uint8Array, at: number): OpusContro
   }
   result.headerLength = p - at;
   return result;
-}
-
-/** 48 kHz samples per frame for each TOC config (RFC 6716 §3.1, Table 2): SILK 10/20/40/60 ms, Hybrid 10/20 ms, CELT 2.5/5/10/20 ms. */
-function frameSamples(config: number): number {
-  if (config < 12) return [480, 960, 1920, 2880][config & 3]!;
-  if (config < 16) return [480, 960][config & 1]!;
-  return [120, 240, 480, 960][config & 3]!;
-}
-
-/**
- * Duration of an Opus packet in 48 kHz samples from its TOC byte and frame count code
- * (RFC 6716 §3.1, §3.2.5); 0 for an empty packet or a code-3 packet without its count byte.
- */
-export function opusPacketSamples(packet: Uint8Array): number {
-  if (packet.byteLength === 0) return 0;
-  const toc = packet[0]!;
-  const code = toc & 3;
-  let frames: number;
-  if (code === 0) frames = 1;
-  else if (code !== 3) frames = 2;
-  else if (packet.byteLength >= 2) frames = packet[1]! & 0x3f;
-  else return 0;
-  return frames * frameSamples(toc >> 3);
 }

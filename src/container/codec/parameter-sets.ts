@@ -1,3 +1,4 @@
+import { equalBytes } from "../bytes.ts";
 import { ParseError } from "../errors.ts";
 import type { AccessUnit, NalCodec } from "./access-unit.ts";
 import { buildAvcDecoderConfig } from "./avc-config.ts";
@@ -75,11 +76,4 @@ export class ParameterSets {
     map.set(id, nal.slice());
     return true;
   }
-}
-
-/** Byte-wise equality. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,7 +1,7 @@
 import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { AudioCodec } from "../remux/frame.ts";
-import { MULTITRACK_TYPE, rest, skipModEx } from "./video-tag.ts";
+import { readMultitrack, rest, skipModEx } from "./ex-header.ts";
 
 /**
  * FLV AUDIODATA payloads (FLV tag type 8 = an RTMP audio message): the legacy AudioTagHeader (FLV spec
@@ -54,25 +54,8 @@ export function parseAudioTag(payload: Uint8Array): FlvAudioPacket[] {
 
 function parseExAudio(r: Reader, packetType: number): FlvAudioPacket[] {
   packetType = skipModEx(r, packetType);
-  if (packetType !== AUDIO_PACKET_TYPE.multitrack) {
-    const fourcc = r.fourcc();
-    return [exAudioBody(r, packetType, fourcc, 0)];
-  }
-  const b = r.u8();
-  const multitrackType = b >> 4;
-  packetType = b & 0x0f;
-  if (packetType === AUDIO_PACKET_TYPE.multitrack) throw new ParseError("malformed", "nested audio Multitrack packet type");
-  if (multitrackType > MULTITRACK_TYPE.manyTracksManyCodecs) throw new ParseError("malformed", `AvMultitrackType ${multitrackType}`);
-  const shared = multitrackType === MULTITRACK_TYPE.manyTracksManyCodecs ? "" : r.fourcc();
-  const out: FlvAudioPacket[] = [];
-  while (r.remaining > 0) {
-    const fourcc = shared || r.fourcc();
-    const trackId = r.u8();
-    const body = multitrackType === MULTITRACK_TYPE.oneTrack ? r.sub(r.remaining) : r.sub(r.u24());
-    out.push(exAudioBody(body, packetType, fourcc, trackId));
-    if (multitrackType === MULTITRACK_TYPE.oneTrack) break;
-  }
-  return out;
+  if (packetType === AUDIO_PACKET_TYPE.multitrack) return readMultitrack(r, "audio", AUDIO_PACKET_TYPE.multitrack, exAudioBody);
+  return [exAudioBody(r, packetType, r.fourcc(), 0)];
 }
 
 function exAudioBody(r: Reader, packetType: number, fourcc: string, trackId: number): FlvAudioPacket {

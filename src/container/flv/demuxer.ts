@@ -1,3 +1,4 @@
+import { equalBytes } from "../bytes.ts";
 import { ParseError } from "../errors.ts";
 import type { AudioTrackConfig, CodedFrame, DemuxEvent, TrackConfig } from "../remux/frame.ts";
 import type { AmfValue } from "./amf0.ts";
@@ -107,7 +108,7 @@ export class FlvMediaDemuxer {
         const track = videoTrack(p.codec, p.record, this.meta, (d) => this.warn("size-fallback", d));
         if (
           !this.videoTrack ||
-          !sameBytes(this.videoTrack.config.record, track.config.record) ||
+          !equalBytes(this.videoTrack.config.record, track.config.record) ||
           this.videoTrack.config.codec !== track.config.codec
         ) {
           this.videoTrack = track;
@@ -152,7 +153,7 @@ export class FlvMediaDemuxer {
         this.stats.ignoredPackets++;
       } else if (p.type === "config") {
         const track = audioTrack(p.codec, p.config, p.stereo);
-        if (!this.audioTrack || !sameBytes(this.audioTrack.config, track.config) || this.audioTrack.codec !== track.codec) {
+        if (!this.audioTrack || !equalBytes(this.audioTrack.config, track.config) || this.audioTrack.codec !== track.codec) {
           this.audioTrack = track;
           this.changed = true;
         }
@@ -236,10 +237,4 @@ export class FlvMediaDemuxer {
     this.warned.add(code);
     this.warnFn?.(code, detail);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,13 +1,16 @@
+import { lengthPrefixed } from "../codec/annexb.ts";
+import { H264_NAL, h264NalType } from "../codec/h264-sps.ts";
+import { HEVC_NAL, hevcNalType } from "../codec/hevc-sps.ts";
 import { ParseError } from "../errors.ts";
 
 /**
  * FLV/E-RTMP coded frames → fMP4 sample bytes, as `CodedFrame.data` documents them.
  */
 
-// NAL unit types dropped from samples: access unit delimiters, filler data and parameter sets (those
-// live in the decoder configuration record). H.264: ITU-T H.264 Table 7-1; H.265: ITU-T H.265 Table 7-1.
-const AVC_DROP = new Set([7, 8, 9, 12]); // SPS, PPS, AUD, filler
-const HEVC_DROP = new Set([32, 33, 34, 35, 38]); // VPS, SPS, PPS, AUD, FD
+// NAL units dropped from samples, as splitAccessUnit drops them from MPEG-TS access units: access unit
+// delimiters, filler data and parameter sets (those live in the decoder configuration record).
+const AVC_DROP = new Set<number>([H264_NAL.SPS, H264_NAL.PPS, H264_NAL.AUD, H264_NAL.FILLER]);
+const HEVC_DROP = new Set<number>([HEVC_NAL.VPS, HEVC_NAL.SPS, HEVC_NAL.PPS, HEVC_NAL.AUD, HEVC_NAL.FILLER]);
 
 /**
  * Length-prefixed NAL units (`lengthSize` bytes each, from the record's lengthSizeMinusOne + 1) →
@@ -16,8 +19,8 @@ const HEVC_DROP = new Set([32, 33, 34, 35, 38]); // VPS, SPS, PPS, AUD, FD
  */
 export function nalSample(data: Uint8Array, lengthSize: number, codec: "avc" | "hevc"): Uint8Array {
   const drop = codec === "avc" ? AVC_DROP : HEVC_DROP;
-  const keep: [number, number][] = [];
-  let total = 0;
+  const nalType = codec === "avc" ? h264NalType : hevcNalType;
+  const keep: Uint8Array[] = [];
   let pos = 0;
   while (pos < data.byteLength) {
     if (pos + lengthSize > data.byteLength)
@@ -27,23 +30,12 @@ export function nalSample(data: Uint8Array, lengthSize: number, codec: "avc" | "
     pos += lengthSize;
     if (len > data.byteLength - pos) throw new ParseError("malformed", `NAL unit of ${len} bytes in ${data.byteLength - pos} left`);
     if (len > 0) {
-      const type = codec === "avc" ? data[pos]! & 0x1f : (data[pos]! >> 1) & 0x3f;
-      if (!drop.has(type)) {
-        keep.push([pos, len]);
-        total += 4 + len;
-      }
+      const nal = data.subarray(pos, pos + len);
+      if (!drop.has(nalType(nal))) keep.push(nal);
     }
     pos += len;
   }
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const [start, len] of keep) {
-    view.setUint32(at, len);
-    out.set(data.subarray(start, start + len), at + 4);
-    at += 4 + len;
-  }
-  return out;
+  return lengthPrefixed(keep);
 }
 
 const OBU_TEMPORAL_DELIMITER = 2; // AV1 spec §6.2.2 obu_type

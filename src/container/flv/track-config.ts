@@ -1,8 +1,9 @@
+import { readAudioSpecificConfig } from "../codec/aac.ts";
 import { readAvcDecoderConfig } from "../codec/avc-config.ts";
 import { readHevcDecoderConfig } from "../codec/hevc-config.ts";
+import { OPUS_SAMPLE_RATE, readOpusHead, writeOpusHead } from "../codec/opus.ts";
 import { ParseError } from "../errors.ts";
 import type { AudioCodec, AudioTrackConfig, VideoCodec, VideoTrackConfig } from "../remux/frame.ts";
-import { buildOpusHead, readAudioSpecificConfig, readOpusHead } from "./audio-config.ts";
 
 /** RTMP/FLV timestamps and composition offsets are milliseconds. */
 const FLV_TIMESCALE = 1000;
@@ -69,21 +70,35 @@ export function videoTrack(codec: VideoCodec, record: Uint8Array, announced: Ann
   };
 }
 
+/** The OpusHead assumed for an empty Opus sequence start: stereo, no pre-skip, no gain, mapping family 0. */
+const DEFAULT_OPUS_HEAD = {
+  channels: 2,
+  preSkip: 0,
+  inputSampleRate: OPUS_SAMPLE_RATE,
+  outputGain: 0,
+  mappingFamily: 0,
+  mappingTable: undefined,
+} as const;
+
 /**
  * An audio sequence header → track config. AAC: the AudioSpecificConfig, channels from it or else the
- * legacy SoundType bit. Opus: the OpusHead as sent, or, for an empty sequence start (E-RTMP v2), a built
- * one (stereo). Throws `ParseError("malformed")` when the config cannot be read.
+ * legacy SoundType bit. Opus: the OpusHead as sent, or, for an empty sequence start (E-RTMP v2, "default
+ * to mono/stereo mode"), a built stereo one (pre-skip 0, 48 kHz, family 0). Throws
+ * `ParseError("malformed")` when the config cannot be read: an AudioSpecificConfig too short or with a
+ * reserved sampling frequency, an OpusHead `readOpusHead` refuses.
  */
 export function audioTrack(codec: AudioCodec, config: Uint8Array, stereo: boolean | undefined): AudioTrackConfig {
   if (codec === "aac") {
     const asc = readAudioSpecificConfig(config);
+    if (!asc) throw new ParseError("malformed", `AudioSpecificConfig of ${config.byteLength} bytes is truncated`);
+    if (asc.sampleRate === 0) throw new ParseError("malformed", "AudioSpecificConfig with a reserved sampling frequency");
     const channels = asc.channels || (stereo === false ? 1 : 2);
     return { kind: "audio", codec, config: config.slice(), sampleRate: asc.sampleRate, channels, timescale: FLV_TIMESCALE };
   }
-  const head = config.byteLength === 0 ? buildOpusHead(2) : config.slice();
+  const head = config.byteLength === 0 ? writeOpusHead(DEFAULT_OPUS_HEAD) : config.slice();
   const { channels } = readOpusHead(head);
   // Opus always decodes at 48 kHz (RFC 7845 §5.1: the input rate is informational).
-  return { kind: "audio", codec, config: head, sampleRate: 48000, channels, timescale: FLV_TIMESCALE };
+  return { kind: "audio", codec, config: head, sampleRate: OPUS_SAMPLE_RATE, channels, timescale: FLV_TIMESCALE };
 }
 
 function need(record: Uint8Array, n: number, codec: VideoCodec): void {

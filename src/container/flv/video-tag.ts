@@ -1,6 +1,7 @@
 import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { VideoCodec } from "../remux/frame.ts";
+import { readMultitrack, rest, skipModEx } from "./ex-header.ts";
 
 /**
  * FLV VIDEODATA payloads (the body of an FLV tag of type 9 = an RTMP video message): the legacy
@@ -25,8 +26,6 @@ const VIDEO_PACKET_TYPE = {
   multitrack: 6,
   modEx: 7,
 } as const;
-/** AvMultitrackType (E-RTMP v2), shared with audio. */
-export const MULTITRACK_TYPE = { oneTrack: 0, manyTracks: 1, manyTracksManyCodecs: 2 } as const;
 /** E-RTMP video FourCCs Sluice can carry. */
 const VIDEO_FOURCC = new Map<string, VideoCodec>([
   ["avc1", "avc"],
@@ -81,25 +80,12 @@ function parseExVideo(r: Reader, frameType: number, packetType: number): FlvVide
   packetType = skipModEx(r, packetType);
   if (packetType !== VIDEO_PACKET_TYPE.metadata && frameType === VIDEO_FRAME_TYPE.command)
     return [{ type: "ignored", trackId: 0, what: "video command frame" }];
-  if (packetType !== VIDEO_PACKET_TYPE.multitrack) {
-    const fourcc = r.fourcc();
-    return [exVideoBody(r, packetType, fourcc, frameType, 0)];
+  if (packetType === VIDEO_PACKET_TYPE.multitrack) {
+    return readMultitrack(r, "video", VIDEO_PACKET_TYPE.multitrack, (body, type, fourcc, trackId) =>
+      exVideoBody(body, type, fourcc, frameType, trackId),
+    );
   }
-  const b = r.u8();
-  const multitrackType = b >> 4;
-  packetType = b & 0x0f;
-  if (packetType === VIDEO_PACKET_TYPE.multitrack) throw new ParseError("malformed", "nested video Multitrack packet type");
-  if (multitrackType > MULTITRACK_TYPE.manyTracksManyCodecs) throw new ParseError("malformed", `AvMultitrackType ${multitrackType}`);
-  const shared = multitrackType === MULTITRACK_TYPE.manyTracksManyCodecs ? "" : r.fourcc();
-  const out: FlvVideoPacket[] = [];
-  while (r.remaining > 0) {
-    const fourcc = shared || r.fourcc();
-    const trackId = r.u8();
-    const body = multitrackType === MULTITRACK_TYPE.oneTrack ? r.sub(r.remaining) : r.sub(r.u24());
-    out.push(exVideoBody(body, packetType, fourcc, frameType, trackId));
-    if (multitrackType === MULTITRACK_TYPE.oneTrack) break;
-  }
-  return out;
+  return [exVideoBody(r, packetType, r.fourcc(), frameType, 0)];
 }
 
 /** One track's ExVideoTagBody; `r` holds the body after the FourCC (and track id / size when multitrack). */
@@ -125,21 +111,6 @@ function exVideoBody(r: Reader, packetType: number, fourcc: string, frameType: n
   return { type: "frame", trackId, codec, keyframe: isKey(frameType), cts, data: rest(r) };
 }
 
-/**
- * Skips ModEx packets (E-RTMP v2: size UI8+1, or UI16+1 when that is 256; data; then UB[4] ModExType and
- * UB[4] the real packet type). The only defined one, TimestampOffsetNano, is below RTMP's 1 ms precision.
- */
-export function skipModEx(r: Reader, packetType: number): number {
-  const MOD_EX = 7;
-  while (packetType === MOD_EX) {
-    let size = r.u8() + 1;
-    if (size === 256) size = r.u16() + 1;
-    r.skip(size);
-    packetType = r.u8() & 0x0f;
-  }
-  return packetType;
-}
-
 function isKey(frameType: number): boolean {
   return frameType === VIDEO_FRAME_TYPE.key || frameType === VIDEO_FRAME_TYPE.generatedKey;
 }
@@ -148,11 +119,4 @@ function isKey(frameType: number): boolean {
 function si24(r: Reader): number {
   const v = r.u24();
   return v & 0x800000 ? v - 0x1000000 : v;
-}
-
-/** The unread rest of `r` as a view (callers copy what they keep). */
-export function rest(r: Reader): Uint8Array {
-  const out = r.bytes.subarray(r.pos);
-  r.pos = r.bytes.byteLength;
-  return out;
 }

@@ -1,53 +1,13 @@
+import { u32At } from "../bytes.ts";
 import { ParseError } from "../errors.ts";
 import type { Reader } from "../reader.ts";
-
-/** A fourcc as the big-endian u32 it is on the wire (compared as a number: no string per box). */
-export function fourcc(name: string): number {
-  return ((name.charCodeAt(0) << 24) | (name.charCodeAt(1) << 16) | (name.charCodeAt(2) << 8) | name.charCodeAt(3)) >>> 0;
-}
-
-/** The four characters of a numeric fourcc. */
-export function fourccName(type: number): string {
-  return String.fromCharCode(type >>> 24, (type >>> 16) & 0xff, (type >>> 8) & 0xff, type & 0xff);
-}
+import { fourccName } from "./box-types.ts";
 
 /** A fourcc safe to put in a message: the characters when printable, else hex. */
 export function printable(type: number): string {
   const name = fourccName(type);
   return /^[\x20-\x7e]{4}$/.test(name) ? name : type.toString(16).padStart(8, "0");
 }
-
-// Box types (ISO/IEC 14496-12 unless noted).
-export const FTYP = fourcc("ftyp");
-export const MOOV = fourcc("moov");
-export const TRAK = fourcc("trak");
-export const TKHD = fourcc("tkhd");
-export const MDIA = fourcc("mdia");
-export const MDHD = fourcc("mdhd");
-export const HDLR = fourcc("hdlr");
-export const MINF = fourcc("minf");
-export const STBL = fourcc("stbl");
-export const STSD = fourcc("stsd");
-export const MVEX = fourcc("mvex");
-export const TREX = fourcc("trex");
-export const MOOF = fourcc("moof");
-export const MFHD = fourcc("mfhd");
-export const TRAF = fourcc("traf");
-export const TFHD = fourcc("tfhd");
-export const TFDT = fourcc("tfdt");
-export const TRUN = fourcc("trun");
-export const MDAT = fourcc("mdat");
-export const MFRA = fourcc("mfra");
-export const FREE = fourcc("free");
-export const SKIP = fourcc("skip");
-export const PRFT = fourcc("prft");
-// Codec configuration boxes inside sample entries.
-export const AVCC = fourcc("avcC"); // ISO/IEC 14496-15 §5.4.2
-export const HVCC = fourcc("hvcC"); // ISO/IEC 14496-15 §8.4.1
-export const AV1C = fourcc("av1C"); // AV1-ISOBMFF §2.3
-export const VPCC = fourcc("vpcC"); // VP codec ISO-BMFF binding §2.2
-export const ESDS = fourcc("esds"); // ISO/IEC 14496-14 §5.6
-export const WAVE = fourcc("wave"); // QuickTime sound description extension that may wrap esds
 
 /** Largest box header: 32-bit size + type + 64-bit largesize. */
 export const MAX_BOX_HEADER = 16;
@@ -86,11 +46,6 @@ export function readBoxHeader(head: Uint8Array, maxBytes: number): BoxHeader | u
   if (size > maxBytes)
     throw new ParseError("too-large", `box '${printable(type)}' declares ${size} bytes, over the ${maxBytes}-byte limit`);
   return { type, size, headerSize };
-}
-
-/** Big-endian u32 at `at`; the caller has checked `at + 4 <= bytes.byteLength`. */
-function u32At(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 /** A box inside a parsed buffer: its payload is `[start, end)` of the reader's bytes. */

@@ -1,5 +1,6 @@
 import { hex2, Reader } from "../reader.ts";
-import { AV1C, AVCC, type BoxRange, childBoxes, ESDS, findBox, fits, fourccName, HVCC, VPCC, WAVE } from "./boxes.ts";
+import { AV1C, AVCC, ESDS, fourccName, HVCC, VPCC, WAVE } from "./box-types.ts";
+import { type BoxRange, childBoxes, findBox, fits } from "./boxes.ts";
 import { mp4aChannels, mp4aCodecString } from "./esds.ts";
 
 /** What a sample entry tells about its track. */

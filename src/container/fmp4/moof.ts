@@ -1,26 +1,28 @@
 import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { FragmentEvent, TrackInfo } from "../types.ts";
-import { type BoxRange, ChildBoxes, MFHD, openFullBox, TFDT, TFHD, TRAF, TRUN } from "./boxes.ts";
+import {
+  MFHD,
+  NTP_UNIX_OFFSET_S,
+  SAMPLE_IS_NON_SYNC,
+  TFDT,
+  TFHD,
+  TFHD_BASE_DATA_OFFSET,
+  TFHD_DEFAULT_DURATION,
+  TFHD_DEFAULT_FLAGS,
+  TFHD_DEFAULT_SIZE,
+  TFHD_SAMPLE_DESCRIPTION_INDEX,
+  TRAF,
+  TRUN,
+  TRUN_DATA_OFFSET,
+  TRUN_FIRST_SAMPLE_FLAGS,
+  TRUN_SAMPLE_CTO,
+  TRUN_SAMPLE_DURATION,
+  TRUN_SAMPLE_FLAGS,
+  TRUN_SAMPLE_SIZE,
+} from "./box-types.ts";
+import { type BoxRange, ChildBoxes, openFullBox } from "./boxes.ts";
 import type { MovieInfo } from "./moov.ts";
-
-// sample_is_non_sync_sample bit of sample flags, ISO/IEC 14496-12 §8.8.3.1.
-const NON_SYNC_SAMPLE = 0x0001_0000;
-// tfhd flags, §8.8.7.1.
-const TFHD_BASE_DATA_OFFSET = 0x01;
-const TFHD_SAMPLE_DESCRIPTION_INDEX = 0x02;
-const TFHD_DEFAULT_DURATION = 0x08;
-const TFHD_DEFAULT_SIZE = 0x10;
-const TFHD_DEFAULT_FLAGS = 0x20;
-// trun flags, §8.8.8.1.
-const TRUN_DATA_OFFSET = 0x001;
-const TRUN_FIRST_SAMPLE_FLAGS = 0x004;
-const TRUN_SAMPLE_DURATION = 0x100;
-const TRUN_SAMPLE_SIZE = 0x200;
-const TRUN_SAMPLE_FLAGS = 0x400;
-const TRUN_SAMPLE_CTO = 0x800;
-// Seconds between the NTP epoch (1900) and the Unix epoch (1970).
-const NTP_UNIX_OFFSET_S = 2_208_988_800;
 
 /** What one traf says about its first sample and its length. */
 interface TrafInfo {
@@ -76,7 +78,7 @@ export function readFragment(
   const event: FragmentEvent = {
     type: "fragment",
     bytes,
-    keyframe: hasVideo ? flags !== undefined && (flags & NON_SYNC_SAMPLE) === 0 : true,
+    keyframe: hasVideo ? flags !== undefined && (flags & SAMPLE_IS_NON_SYNC) === 0 : true,
     syncPoint: hasVideo ? video?.anySync === true : true,
     decodeTime: main?.baseMediaDecodeTime ?? 0,
     timescale,
@@ -192,12 +194,12 @@ function anySyncSample(
   firstFlags: number | undefined,
   defaultFlags: number,
 ): boolean {
-  if (firstFlags !== undefined && (firstFlags & NON_SYNC_SAMPLE) === 0) return true;
-  if (!hasFlags) return (firstFlags === undefined || count > 1) && (defaultFlags & NON_SYNC_SAMPLE) === 0;
+  if (firstFlags !== undefined && (firstFlags & SAMPLE_IS_NON_SYNC) === 0) return true;
+  if (!hasFlags) return (firstFlags === undefined || count > 1) && (defaultFlags & SAMPLE_IS_NON_SYNC) === 0;
   const flagsAt = (hasDuration ? 4 : 0) + (hasSize ? 4 : 0);
   for (let i = firstFlags === undefined ? 0 : 1; i < count; i++) {
     r.pos = start + i * stride + flagsAt;
-    if ((r.u32() & NON_SYNC_SAMPLE) === 0) return true;
+    if ((r.u32() & SAMPLE_IS_NON_SYNC) === 0) return true;
   }
   return false;
 }

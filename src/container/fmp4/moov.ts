@@ -1,24 +1,8 @@
 import { ParseError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import type { TrackInfo } from "../types.ts";
-import {
-  type BoxRange,
-  childBoxes,
-  findBox,
-  fourccName,
-  HDLR,
-  MDHD,
-  MDIA,
-  MINF,
-  MVEX,
-  openFullBox,
-  requireBox,
-  STBL,
-  STSD,
-  TKHD,
-  TRAK,
-  TREX,
-} from "./boxes.ts";
+import { fourccName, HDLR, MDHD, MDIA, MINF, MVEX, STBL, STSD, TKHD, TRAK, TREX } from "./box-types.ts";
+import { type BoxRange, childBoxes, findBox, openFullBox, requireBox } from "./boxes.ts";
 import { readSampleEntry } from "./codecs.ts";
 
 /** Per-track fragment defaults from `mvex/trex` (ISO/IEC 14496-12 §8.8.3). */

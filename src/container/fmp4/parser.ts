@@ -2,21 +2,8 @@ import { ByteQueue } from "../byte-queue.ts";
 import { ParseError } from "../errors.ts";
 import { buildMime } from "../mime.ts";
 import type { ContainerParser, FragmentEvent, InitEvent, ParserEvent, ParserOptions } from "../types.ts";
-import {
-  type BoxHeader,
-  type BoxRange,
-  FREE,
-  FTYP,
-  MAX_BOX_HEADER,
-  MDAT,
-  MFRA,
-  MOOF,
-  MOOV,
-  PRFT,
-  printable,
-  readBoxHeader,
-  SKIP,
-} from "./boxes.ts";
+import { FREE, FTYP, MDAT, MFRA, MOOF, MOOV, PRFT, SKIP } from "./box-types.ts";
+import { type BoxHeader, type BoxRange, MAX_BOX_HEADER, printable, readBoxHeader } from "./boxes.ts";
 import { readFragment } from "./moof.ts";
 import { type MovieInfo, parseMoov } from "./moov.ts";
 

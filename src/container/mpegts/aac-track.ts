@@ -1,5 +1,6 @@
-import { AAC_FRAME_SAMPLES, type AdtsHeader, aacChannels, adtsAudioSpecificConfig, readAdtsHeader } from "../codec/adts.ts";
-import { equalBytes } from "../codec/parameter-sets.ts";
+import { equalBytes } from "../bytes.ts";
+import { AAC_FRAME_SAMPLES, aacChannels } from "../codec/aac.ts";
+import { type AdtsHeader, adtsAudioSpecificConfig, readAdtsHeader } from "../codec/adts.ts";
 import type { AudioTrackConfig, CodedFrame } from "../remux/frame.ts";
 import type { PesPacket } from "./pes.ts";
 import { type TrackTimeline, TS_TIMESCALE } from "./timeline.ts";

@@ -1,6 +1,6 @@
 import { ParseError } from "../errors.ts";
 import type { CodedFrame, DemuxEvent } from "../remux/frame.ts";
-import type { TsFlavour } from "./detect.ts";
+import { TS_PACKET_SIZE, type TsFlavour } from "./detect.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { NULL_PID, newPacketHeader, PAT_PID, readPacketHeader } from "./packet.ts";
 import { PacketSplitter } from "./packet-splitter.ts";
@@ -52,7 +52,6 @@ interface EsState {
   pes: PesAssembler;
 }
 
-const PACKET = 188;
 /** Held frames may use this fraction of the budget, so a PES always finds room. */
 const HELD_SHARE = 0.25;
 
@@ -206,8 +205,8 @@ export function createTsDemuxer(options: TsDemuxerOptions): TsDemuxer {
       if (pid === pcrPid) for (const e of es.values()) e.pes.pendingBreak = true;
       else s!.pes.pendingBreak = true;
     }
-    if (!h.hasPayload || h.payloadStart >= PACKET) return;
-    const payload = p.subarray(h.payloadStart, PACKET);
+    if (!h.hasPayload || h.payloadStart >= TS_PACKET_SIZE) return;
+    const payload = p.subarray(h.payloadStart, TS_PACKET_SIZE);
     if (s) s.pes.push(payload, h.pusi, arrivalMs, maxBuffered - buffered());
     else if (pid === PAT_PID) patSections.push(payload, h.pusi, (r) => onSection(r, "pat"));
     else if (isPmt) pmtSections!.push(payload, h.pusi, (r) => onSection(r, "pmt"));

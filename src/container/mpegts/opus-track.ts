@@ -1,4 +1,5 @@
-import { OPUS_SAMPLE_RATE, opusChannels, opusHeadFor, opusPacketSamples, readOpusControlHeader } from "../codec/opus-ts.ts";
+import { OPUS_SAMPLE_RATE, opusPacketSamples } from "../codec/opus.ts";
+import { opusChannels, opusHeadFor, readOpusControlHeader } from "../codec/opus-ts.ts";
 import type { AudioTrackConfig, CodedFrame } from "../remux/frame.ts";
 import type { PesPacket } from "./pes.ts";
 import { type TrackTimeline, TS_TIMESCALE } from "./timeline.ts";

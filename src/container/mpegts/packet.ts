@@ -1,3 +1,5 @@
+import { TS_PACKET_SIZE } from "./detect.ts";
+
 /**
  * Transport packet headers, ISO/IEC 13818-1 §2.4.3.2 (packet) and §2.4.3.4 (adaptation field).
  */
@@ -38,8 +40,6 @@ export function newPacketHeader(): PacketHeader {
   };
 }
 
-const PACKET = 188;
-
 /**
  * Fills `h` from the 188-byte packet at `p[at..at+188]` (`p[at]` is the sync byte). Returns false
  * when the header contradicts itself: adaptation_field_control 00 (reserved), or an
@@ -59,7 +59,7 @@ export function readPacketHeader(p: Uint8Array, at: number, h: PacketHeader): bo
   let payloadStart = 4;
   if (afc & 2) {
     const afLength = p[at + 4]!;
-    if (afLength > PACKET - 5) return false;
+    if (afLength > TS_PACKET_SIZE - 5) return false;
     if (afLength > 0) h.discontinuity = (p[at + 5]! & 0x80) !== 0;
     payloadStart = 5 + afLength;
   }

@@ -1,3 +1,4 @@
+import { u32At } from "../bytes.ts";
 import { OPUS_DESCRIPTOR_EXTENSION, OPUS_REGISTRATION, opusChannels } from "../codec/opus-ts.ts";
 import { descriptors, type PmtStream } from "./psi.ts";
 
@@ -109,7 +110,7 @@ function classifyPrivate(s: PmtStream): StreamClass {
   let dolbyOrDts: string | undefined;
   for (const d of descriptors(s.descriptors)) {
     if (d.tag === DESCRIPTOR_REGISTRATION && d.body.byteLength >= 4) {
-      registration = ((d.body[0]! << 24) | (d.body[1]! << 16) | (d.body[2]! << 8) | d.body[3]!) >>> 0;
+      registration = u32At(d.body, 0);
     } else if (d.tag === DESCRIPTOR_EXTENSION && d.body.byteLength >= 2 && d.body[0] === OPUS_DESCRIPTOR_EXTENSION) {
       opusCode = d.body[1]!;
     } else if (d.tag === DESCRIPTOR_AC3) dolbyOrDts = "AC-3";

@@ -1,5 +1,6 @@
+import { equalBytes } from "../bytes.ts";
 import { type AccessUnit, type NalCodec, splitAccessUnit } from "../codec/access-unit.ts";
-import { equalBytes, ParameterSets } from "../codec/parameter-sets.ts";
+import { ParameterSets } from "../codec/parameter-sets.ts";
 import { ParseError } from "../errors.ts";
 import type { CodedFrame, VideoTrackConfig } from "../remux/frame.ts";
 import type { PesPacket } from "./pes.ts";

@@ -10,63 +10,6 @@
  * instead of drifting away from the video), as hls.js does.
  */
 
-/** AAC frames are 1024 samples (ISO/IEC 14496-3 §4.5.1.1, frameLengthFlag 0; 960 is not met in practice). */
-export const AAC_FRAME_SAMPLES = 1024;
-
-/** Opus frame sizes in 48 kHz samples by TOC config (RFC 6716 §3.1 table 2): SILK, hybrid, CELT. */
-const OPUS_FRAME_SAMPLES = [
-  480,
-  960,
-  1920,
-  2880,
-  480,
-  960,
-  1920,
-  2880,
-  480,
-  960,
-  1920,
-  2880, // SILK NB/MB/WB 10/20/40/60 ms
-  480,
-  960,
-  480,
-  960, // hybrid SWB/FB 10/20 ms
-  120,
-  240,
-  480,
-  960,
-  120,
-  240,
-  480,
-  960,
-  120,
-  240,
-  480,
-  960,
-  120,
-  240,
-  480,
-  960, // CELT 2.5/5/10/20 ms
-];
-/** RFC 6716 §3.2.5: a packet never holds more than 120 ms. */
-const OPUS_MAX_PACKET_SAMPLES = 5760;
-/** What an empty or unreadable Opus packet counts as: 20 ms, the usual frame. */
-const OPUS_DEFAULT_SAMPLES = 960;
-
-/**
- * Samples (at 48 kHz) in one Opus packet, from its TOC byte and, for code 3, the frame count byte
- * (RFC 6716 §3.1–§3.2.5). A packet too short to say counts as 20 ms.
- */
-export function opusPacketSamples(packet: Uint8Array): number {
-  const toc = packet[0];
-  if (toc === undefined) return OPUS_DEFAULT_SAMPLES;
-  const perFrame = OPUS_FRAME_SAMPLES[toc >> 3]!;
-  const code = toc & 0x03;
-  let frames = code === 0 ? 1 : code === 3 ? (packet[1] ?? 0) & 0x3f : 2;
-  if (frames === 0) frames = 1;
-  return Math.min(perFrame * frames, OPUS_MAX_PACKET_SAMPLES);
-}
-
 /** Converts one audio track's source times to sample-rate ticks, snapped to a continuous timeline. */
 export class AudioClock {
   /** Where the next frame starts when the stream is continuous (output ticks); undefined before the first. */

@@ -1,15 +1,10 @@
+import type { OpusHead } from "../codec/opus.ts";
 import { ParseError } from "../errors.ts";
-import { ESDS } from "../fmp4/boxes.ts";
-import { DOPS } from "./box-types.ts";
+import { DOPS, ESDS } from "../fmp4/box-types.ts";
+import { DECODER_CONFIG_DESCR_TAG, DECODER_SPECIFIC_INFO_TAG, ES_DESCR_TAG, OTI_MPEG4_AUDIO, SL_CONFIG_DESCR_TAG } from "../fmp4/esds.ts";
 import type { BoxWriter } from "./box-writer.ts";
 
-// MPEG-4 Systems descriptor tags, ISO/IEC 14496-1 §7.2.2.1.
-const ES_DESCR_TAG = 0x03;
-const DECODER_CONFIG_DESCR_TAG = 0x04;
-const DECODER_SPECIFIC_INFO_TAG = 0x05;
-const SL_CONFIG_DESCR_TAG = 0x06;
-// objectTypeIndication "Audio ISO/IEC 14496-3" and streamType AudioStream (§7.2.6.6.2, tables 5 and 6).
-const OTI_MPEG4_AUDIO = 0x40;
+// streamType AudioStream (ISO/IEC 14496-1 §7.2.6.6.2, table 6).
 const STREAM_TYPE_AUDIO = 0x05;
 // SLConfigDescriptor predefined = 2: "reserved for use in MP4 files" (§7.3.2.3.2).
 const SL_PREDEFINED_MP4 = 2;
@@ -55,79 +50,6 @@ export function writeEsds(w: BoxWriter, asc: Uint8Array): void {
   descriptor(w, SL_CONFIG_DESCR_TAG, sl);
   w.u8(SL_PREDEFINED_MP4);
   w.end(box);
-}
-
-// AAC sampling frequencies by samplingFrequencyIndex, ISO/IEC 14496-3 §1.6.3.4 table 1.16.
-const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
-
-/**
- * The sampling frequency an AudioSpecificConfig states (ISO/IEC 14496-3 §1.6.2.1: audioObjectType,
- * with the 31 escape, then samplingFrequencyIndex or, for 0xf, a 24-bit frequency), or undefined
- * when it is too short or names a reserved index. For HE-AAC with implicit SBR signalling this is
- * the core rate, the one whose 1024-sample frames the samples are.
- */
-export function aacSampleRate(asc: Uint8Array): number | undefined {
-  let bitPos = 0;
-  const bits = (n: number): number | undefined => {
-    let v = 0;
-    for (let i = 0; i < n; i++, bitPos++) {
-      const byte = asc[bitPos >> 3];
-      if (byte === undefined) return undefined;
-      v = v * 2 + ((byte >> (7 - (bitPos & 7))) & 1);
-    }
-    return v;
-  };
-  const aot = bits(5);
-  if (aot === 31) bits(6);
-  const index = bits(4);
-  if (index === undefined) return undefined;
-  return index === 0xf ? bits(24) || undefined : AAC_RATES[index];
-}
-
-/** What an `OpusHead` (RFC 7845 §5.1) says; little-endian on the wire. */
-export interface OpusHead {
-  channels: number;
-  preSkip: number;
-  inputSampleRate: number;
-  outputGain: number;
-  mappingFamily: number;
-  /** Family ≠ 0: stream count, coupled count, then one mapping byte per output channel. */
-  mappingTable: Uint8Array | undefined;
-}
-
-const OPUS_HEAD_MAGIC = "OpusHead";
-const OPUS_HEAD_SIZE = 19;
-
-/**
- * Reads an `OpusHead` packet (RFC 7845 §5.1). Throws `malformed` without the magic, for a major
- * version other than 0 (§5.1: version 1 is current, 0x0X all compatible), zero channels, family 0
- * with more than 2 channels, or a channel mapping table that does not fit.
- */
-export function readOpusHead(head: Uint8Array): OpusHead {
-  const bad = (why: string) => new ParseError("malformed", `OpusHead: ${why}`);
-  if (head.byteLength < OPUS_HEAD_SIZE) throw bad(`${head.byteLength} bytes, needs ${OPUS_HEAD_SIZE}`);
-  for (let i = 0; i < 8; i++) if (head[i] !== OPUS_HEAD_MAGIC.charCodeAt(i)) throw bad("no 'OpusHead' magic");
-  if (head[8]! >> 4 !== 0) throw bad(`unsupported version ${head[8]}`);
-  const channels = head[9]!;
-  if (channels === 0) throw bad("zero channels");
-  const gain = head[16]! | (head[17]! << 8);
-  const mappingFamily = head[18]!;
-  let mappingTable: Uint8Array | undefined;
-  if (mappingFamily === 0) {
-    if (channels > 2) throw bad(`mapping family 0 with ${channels} channels`);
-  } else {
-    // §5.1.1: stream count, coupled stream count, channel mapping[channels].
-    if (head.byteLength < OPUS_HEAD_SIZE + 2 + channels) throw bad(`mapping table needs ${2 + channels} bytes`);
-    mappingTable = head.subarray(OPUS_HEAD_SIZE, OPUS_HEAD_SIZE + 2 + channels);
-  }
-  return {
-    channels,
-    preSkip: head[10]! | (head[11]! << 8),
-    inputSampleRate: (head[12]! | (head[13]! << 8) | (head[14]! << 16) | (head[15]! << 24)) >>> 0,
-    outputGain: gain >= 0x8000 ? gain - 0x10000 : gain,
-    mappingFamily,
-    mappingTable,
-  };
 }
 
 /**

@@ -1,4 +1,23 @@
-import { MDAT, MFHD, MOOF, PRFT, TFDT, TFHD, TRAF, TRUN } from "../fmp4/boxes.ts";
+import {
+  MDAT,
+  MFHD,
+  MOOF,
+  NTP_UNIX_OFFSET_S,
+  PRFT,
+  SAMPLE_DEPENDS_ON_NONE,
+  SAMPLE_DEPENDS_ON_OTHERS,
+  SAMPLE_IS_NON_SYNC,
+  TFDT,
+  TFHD,
+  TFHD_DEFAULT_BASE_IS_MOOF,
+  TRAF,
+  TRUN,
+  TRUN_DATA_OFFSET,
+  TRUN_SAMPLE_CTO,
+  TRUN_SAMPLE_DURATION,
+  TRUN_SAMPLE_FLAGS,
+  TRUN_SAMPLE_SIZE,
+} from "../fmp4/box-types.ts";
 import { BoxWriter } from "./box-writer.ts";
 
 /** One sample waiting for its fragment; times in its track's media timescale. */
@@ -14,20 +33,9 @@ export interface Sample {
 
 // Sample flags, ISO/IEC 14496-12 §8.8.3.1: sample_depends_on = 2 (an I picture) for sync samples;
 // sample_depends_on = 1 and sample_is_non_sync_sample for the others.
-export const SYNC_SAMPLE = 0x0200_0000;
-export const NON_SYNC_SAMPLE = 0x0101_0000;
+export const SYNC_SAMPLE = SAMPLE_DEPENDS_ON_NONE;
+export const NON_SYNC_SAMPLE = SAMPLE_DEPENDS_ON_OTHERS | SAMPLE_IS_NON_SYNC;
 
-// tfhd flag default-base-is-moof (§8.8.7.1): data offsets count from the moof's first byte, the
-// only base MSE accepts.
-const TFHD_DEFAULT_BASE_IS_MOOF = 0x02_0000;
-// trun flags (§8.8.8.1).
-const TRUN_DATA_OFFSET = 0x001;
-const TRUN_SAMPLE_DURATION = 0x100;
-const TRUN_SAMPLE_SIZE = 0x200;
-const TRUN_SAMPLE_FLAGS = 0x400;
-const TRUN_SAMPLE_CTO = 0x800;
-// Seconds between the NTP epoch (1900) and the Unix epoch (1970).
-const NTP_UNIX_OFFSET_S = 2_208_988_800;
 const U32_MAX = 0xffff_ffff;
 
 /** The samples of one track in one fragment. */

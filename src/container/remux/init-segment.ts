@@ -1,5 +1,33 @@
-import { FTYP, HDLR, MDHD, MDIA, MINF, MOOV, MVEX, STBL, STSD, TKHD, TRAK, TREX } from "../fmp4/boxes.ts";
-import { CMFC, DINF, DREF, ISO5, ISO6, MP41, MVHD, SMHD, SOUN, STCO, STSC, STSZ, STTS, URL_, VIDE, VMHD } from "./box-types.ts";
+import {
+  CMFC,
+  DINF,
+  DREF,
+  FTYP,
+  HDLR,
+  ISO5,
+  ISO6,
+  MDHD,
+  MDIA,
+  MINF,
+  MOOV,
+  MP41,
+  MVEX,
+  MVHD,
+  SMHD,
+  SOUN,
+  STBL,
+  STCO,
+  STSC,
+  STSD,
+  STSZ,
+  STTS,
+  TKHD,
+  TRAK,
+  TREX,
+  URL_,
+  VIDE,
+  VMHD,
+} from "../fmp4/box-types.ts";
 import { BoxWriter } from "./box-writer.ts";
 import type { TrackConfig } from "./frame.ts";
 import { writeAudioEntry, writeVideoEntry } from "./sample-entry.ts";

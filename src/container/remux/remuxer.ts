@@ -1,3 +1,4 @@
+import { u32At } from "../bytes.ts";
 import { ParseError } from "../errors.ts";
 import { parseMoov } from "../fmp4/moov.ts";
 import { buildMime } from "../mime.ts";
@@ -102,7 +103,7 @@ export function createRemuxer(options: RemuxerOptions): Remuxer {
     const tracks = [video, audio].filter((t) => t !== undefined).map((t) => ({ id: t.id, config: t.config, timescale: t.timescale }));
     const bytes = writeInitSegment(tracks);
     if (bytes.byteLength > max) throw new ParseError("too-large", `init segment of ${bytes.byteLength} bytes, over the ${max}-byte limit`);
-    const ftypSize = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    const ftypSize = u32At(bytes, 0);
     const movie = parseMoov(bytes, ftypSize + 8, bytes.byteLength);
     return { type: "init", format: "fmp4", bytes, mime: buildMime("fmp4", movie.tracks), tracks: movie.tracks };
   }

@@ -1,6 +1,7 @@
-import { AV1C, AVCC, HVCC, VPCC } from "../fmp4/boxes.ts";
-import { aacSampleRate, readOpusHead, writeDops, writeEsds } from "./audio-config.ts";
-import { AV01, AVC1, HVC1, MP4A, OPUS, VP09 } from "./box-types.ts";
+import { readAudioSpecificConfig } from "../codec/aac.ts";
+import { OPUS_SAMPLE_RATE, readOpusHead } from "../codec/opus.ts";
+import { AV1C, AV01, AVC1, AVCC, HVC1, HVCC, MP4A, OPUS, VP09, VPCC } from "../fmp4/box-types.ts";
+import { writeDops, writeEsds } from "./audio-config.ts";
 import type { BoxWriter } from "./box-writer.ts";
 import type { AudioCodec, AudioTrackConfig, VideoCodec, VideoTrackConfig } from "./frame.ts";
 
@@ -11,9 +12,6 @@ const VIDEO_ENTRIES: Record<VideoCodec, { entry: number; config: number }> = {
   av1: { entry: AV01, config: AV1C },
   vp9: { entry: VP09, config: VPCC },
 };
-
-/** Opus in ISO BMFF always runs at 48 kHz (Opus-ISOBMFF §4.3: samplerate 48000, RFC 7845 §4). */
-const OPUS_RATE = 48000;
 
 /** Fixed-point 72 dpi, the §12.1.3.2 template value for horizresolution/vertresolution. */
 const DPI_72 = 0x0048_0000;
@@ -44,10 +42,14 @@ export function writeVideoEntry(w: BoxWriter, config: VideoTrackConfig): void {
   w.end(box);
 }
 
-/** Media timescale of an audio track: the rate its samples are counted in. */
+/**
+ * Media timescale of an audio track: the rate its samples are counted in. Opus: 48000 (Opus-ISOBMFF
+ * §4.3). AAC: the AudioSpecificConfig's rate (the core rate for implicitly signalled HE-AAC), else,
+ * when it states none, the track's `sampleRate`.
+ */
 export function audioTimescale(config: AudioTrackConfig): number {
-  if (config.codec === "opus") return OPUS_RATE;
-  return aacSampleRate(config.config) ?? config.sampleRate;
+  if (config.codec === "opus") return OPUS_SAMPLE_RATE;
+  return readAudioSpecificConfig(config.config)?.sampleRate || config.sampleRate;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { equalBytes } from "../bytes.ts";
 import { ParseError } from "../errors.ts";
 import type { AudioTrackConfig, TrackConfig, VideoTrackConfig } from "./frame.ts";
 
@@ -64,7 +65,7 @@ export function sameTracks(a: TrackSet, b: TrackSet): boolean {
 function sameVideo(a: VideoTrackConfig | undefined, b: VideoTrackConfig | undefined): boolean {
   if (!a || !b) return a === b;
   return (
-    a.codec === b.codec && a.width === b.width && a.height === b.height && a.timescale === b.timescale && sameBytes(a.record, b.record)
+    a.codec === b.codec && a.width === b.width && a.height === b.height && a.timescale === b.timescale && equalBytes(a.record, b.record)
   );
 }
 
@@ -75,12 +76,6 @@ function sameAudio(a: AudioTrackConfig | undefined, b: AudioTrackConfig | undefi
     a.sampleRate === b.sampleRate &&
     a.channels === b.channels &&
     a.timescale === b.timescale &&
-    sameBytes(a.config, b.config)
+    equalBytes(a.config, b.config)
   );
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

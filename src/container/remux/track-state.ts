@@ -1,5 +1,7 @@
+import { AAC_FRAME_SAMPLES } from "../codec/aac.ts";
+import { opusPacketSamples } from "../codec/opus.ts";
 import { ParseError } from "../errors.ts";
-import { AAC_FRAME_SAMPLES, AudioClock, opusPacketSamples } from "./audio-clock.ts";
+import { AudioClock } from "./audio-clock.ts";
 import { NON_SYNC_SAMPLE, type Sample, SYNC_SAMPLE } from "./fragment.ts";
 import type { CodedFrame, TrackConfig } from "./frame.ts";
 
@@ -10,6 +12,8 @@ import type { CodedFrame, TrackConfig } from "./frame.ts";
 export const SAMPLE_COST = 64;
 /** Frame rate assumed for the duration of a video track's very first sample when nothing better is known. */
 const ASSUMED_FPS = 30;
+/** What an Opus packet that cannot state its length (empty, or a broken code 3) counts as: 20 ms, the usual frame. */
+const OPUS_FALLBACK_SAMPLES = 960;
 const I32_MIN = -0x8000_0000;
 const I32_MAX = 0x7fff_ffff;
 
@@ -20,7 +24,8 @@ const I32_MAX = 0x7fff_ffff;
  * - Video keeps the source timescale (RTMP 1000, MPEG-TS 90000): timestamps pass through unchanged,
  *   except that a dts not above the previous one is moved just past it (counted in `retimed`).
  * - Audio is counted in samples (timescale = sample rate; Opus 48000) through an `AudioClock`, with
- *   each frame's own length (AAC 1024, Opus from its TOC) as its nominal duration.
+ *   each frame's own length (AAC 1024, Opus from its TOC, 20 ms when the TOC cannot say) as its
+ *   nominal duration.
  */
 export class TrackState {
   readonly pending: Sample[] = [];
@@ -82,7 +87,7 @@ export class TrackState {
   }
 
   private timeAudio(frame: CodedFrame, clock: AudioClock): Sample | undefined {
-    const samples = this.config.codec === "opus" ? opusPacketSamples(frame.data) : AAC_FRAME_SAMPLES;
+    const samples = this.config.codec === "opus" ? opusPacketSamples(frame.data) || OPUS_FALLBACK_SAMPLES : AAC_FRAME_SAMPLES;
     const before = clock.retimed;
     const dts = clock.place(frame.dts, samples);
     this.retimed += clock.retimed - before;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { opusChannels, opusHeadFor, opusPacketSamples, readOpusControlHeader } from "../../../src/container/codec/opus-ts.ts";
+import { readOpusHead } from "../../../src/container/codec/opus.ts";
+import { opusChannels, opusHeadFor, readOpusControlHeader } from "../../../src/container/codec/opus-ts.ts";
 
 describe("Opus in MPEG-TS", () => {
   test("control header: prefix 0x7FE0, au_size as a 0xFF run, optional trims and extension", () => {
@@ -35,17 +36,7 @@ describe("Opus in MPEG-TS", () => {
     expect([...opusHeadFor(0, 0)!].slice(9, 10)).toEqual([2]);
     expect([...opusHeadFor(0, 0)!].slice(18)).toEqual([255, 1, 1, 0, 1]);
     expect(opusHeadFor(0x81, 0)).toBeUndefined();
+    expect(readOpusHead(opusHeadFor(6, 104)!)).toMatchObject({ channels: 6, preSkip: 104, mappingFamily: 1 });
     expect([0, 1, 2, 3, 8, 9, 0x80].map(opusChannels)).toEqual([2, 1, 2, 3, 8, undefined, undefined]);
-  });
-
-  test("packet duration from the TOC (RFC 6716 §3.1)", () => {
-    const toc = (config: number, code: number) => (config << 3) | code;
-    expect(opusPacketSamples(Uint8Array.of(toc(31, 0)))).toBe(960); // CELT 20 ms
-    expect(opusPacketSamples(Uint8Array.of(toc(16, 0)))).toBe(120); // CELT 2.5 ms
-    expect(opusPacketSamples(Uint8Array.of(toc(3, 1)))).toBe(2 * 2880); // SILK 60 ms, two frames
-    expect(opusPacketSamples(Uint8Array.of(toc(13, 2)))).toBe(2 * 960); // Hybrid 20 ms
-    expect(opusPacketSamples(Uint8Array.of(toc(1, 3), 3))).toBe(3 * 960);
-    expect(opusPacketSamples(Uint8Array.of(toc(1, 3)))).toBe(0);
-    expect(opusPacketSamples(new Uint8Array(0))).toBe(0);
   });
 });

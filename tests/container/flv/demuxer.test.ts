@@ -6,7 +6,8 @@ import { amfObject } from "../../../src/container/flv/amf0.ts";
 import { FlvMediaDemuxer } from "../../../src/container/flv/demuxer.ts";
 import type { CodedFrame, DemuxEvent } from "../../../src/container/remux/frame.ts";
 import { prng } from "../../helpers/feed.ts";
-import { ascFromEsds, opusHeadFromDops, readMp4 } from "../../ingest/rtmp/mp4-samples.ts";
+import { readMp4 } from "../../ingest/rtmp/mp4-samples.ts";
+import { ascFromEsds, opusHeadFromDops } from "../remux/samples.ts";
 
 /**
  * FLV payloads → DemuxEvents. Decoder configuration records come from the committed ffmpeg fixtures
@@ -250,6 +251,37 @@ describe("Enhanced RTMP payloads", () => {
       ...one.audio(0, Uint8Array.from([0x95, (0 << 4) | 1, ...fourcc("mp4a"), 0, 9]), 0),
     ];
     expect(frames(oneOut)[0]!.data).toEqual(Uint8Array.from([9]));
+  });
+
+  test("multitrack: ManyTracksManyCodecs names a FourCC per track; a nested Multitrack or an unknown AvMultitrackType is malformed", () => {
+    const sized = (id: number, f: string, body: Uint8Array) => [...fourcc(f), id, 0, 0, body.byteLength, ...body];
+    const d = new FlvMediaDemuxer();
+    const head = opusHeadFromDops(dOps);
+    const out = [
+      ...d.audio(0, Uint8Array.from([0x95, (2 << 4) | 0, ...sized(0, "mp4a", asc), ...sized(1, "Opus", head)]), 0),
+      ...d.audio(
+        0,
+        Uint8Array.from([0x95, (2 << 4) | 1, ...sized(0, "mp4a", Uint8Array.of(9)), ...sized(1, "Opus", Uint8Array.of(0xfc))]),
+        0,
+      ),
+    ];
+    expect(out[0]).toMatchObject({ tracks: [{ codec: "aac", config: asc }] });
+    expect(frames(out).map((f) => [...f.data])).toEqual([[9]]);
+    expect(d.stats.extraTrackPackets).toBe(2);
+    const malformed = (f: () => unknown, what: string) => expect(f).toThrow(new ParseError("malformed", what));
+    malformed(
+      () => new FlvMediaDemuxer().audio(0, Uint8Array.from([0x95, (0 << 4) | 5, ...fourcc("mp4a")]), 0),
+      "nested audio Multitrack packet type",
+    );
+    malformed(
+      () => new FlvMediaDemuxer().video(0, Uint8Array.from([0x80 | (1 << 4) | 6, (0 << 4) | 6, ...fourcc("hvc1")]), 0),
+      "nested video Multitrack packet type",
+    );
+    malformed(() => new FlvMediaDemuxer().audio(0, Uint8Array.from([0x95, (3 << 4) | 1, ...fourcc("mp4a")]), 0), "AvMultitrackType 3");
+    malformed(
+      () => new FlvMediaDemuxer().video(0, Uint8Array.from([0x80 | (1 << 4) | 6, (3 << 4) | 1, ...fourcc("hvc1")]), 0),
+      "AvMultitrackType 3",
+    );
   });
 
   test("fuzz: mutated and truncated payloads only ever raise ParseError", () => {

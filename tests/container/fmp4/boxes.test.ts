@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ParseError } from "../../../src/container/errors.ts";
-import { ChildBoxes, childBoxes, fourcc, fourccName, MDAT, MOOF, printable, readBoxHeader } from "../../../src/container/fmp4/boxes.ts";
+import { fourcc, fourccName, MDAT, MOOF } from "../../../src/container/fmp4/box-types.ts";
+import { ChildBoxes, childBoxes, printable, readBoxHeader } from "../../../src/container/fmp4/boxes.ts";
 import { Reader } from "../../../src/container/reader.ts";
 import { ascii, box, bytes, u32 } from "./build.ts";
 

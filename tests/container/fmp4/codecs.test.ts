@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ParseError } from "../../../src/container/errors.ts";
-import { fourcc } from "../../../src/container/fmp4/boxes.ts";
+import { fourcc } from "../../../src/container/fmp4/box-types.ts";
 import { av1CodecString, avcCodecString, hevcCodecString, readSampleEntry, vpCodecString } from "../../../src/container/fmp4/codecs.ts";
 import { mp4aChannels, mp4aCodecString } from "../../../src/container/fmp4/esds.ts";
 import { parseMoov } from "../../../src/container/fmp4/moov.ts";

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_HOLD_TICKS } from "../../../src/container/mpegts/frame-gate.ts";
+import { concat } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 import {
-  concat,
   continueCounters,
   demuxer,
   flagDiscontinuity,

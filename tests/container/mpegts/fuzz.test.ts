@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { ParseError } from "../../../src/container/errors.ts";
+import { concat, prng } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
-import { concat, demuxer, MiB, prng } from "./helpers.ts";
+import { demuxer, MiB } from "./helpers.ts";
 
 /**
  * Mutated MPEG-TS (bit flips, byte runs, cut and repeated ranges) in random chunks: the demuxer

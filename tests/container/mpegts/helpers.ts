@@ -1,19 +1,8 @@
 import { createTsDemuxer, type TsDemuxer } from "../../../src/container/mpegts/demuxer.ts";
 import type { CodedFrame, DemuxEvent, TrackConfig } from "../../../src/container/remux/frame.ts";
+import { concat, prng } from "../../helpers/feed.ts";
 
 /** Test-side MPEG-TS knowledge, written apart from the demuxer's code. */
-
-/** Deterministic PRNG (mulberry32) so random splits are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fnv1a(b: Uint8Array): string {
   let h = 0x811c9dc5;
@@ -91,16 +80,6 @@ export function summarize(events: DemuxEvent[]): unknown[] {
 
 export function hex(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
 }
 
 /** The 188-byte packets of a plain TS file. */

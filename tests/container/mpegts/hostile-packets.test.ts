@@ -1,21 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { ParseError } from "../../../src/container/errors.ts";
+import { concat, prng } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
-import {
-  byteByByte,
-  concat,
-  demuxer,
-  frameKey,
-  frames,
-  packets,
-  pidOf,
-  prng,
-  pusiOf,
-  randomSplits,
-  reasonOf,
-  summarize,
-  whole,
-} from "./helpers.ts";
+import { byteByByte, demuxer, frameKey, frames, packets, pidOf, pusiOf, randomSplits, reasonOf, summarize, whole } from "./helpers.ts";
 
 /** Damage at the packet level: garbage, cut packets, lost / repeated / flagged packets. */
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { concat } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
-import { concat, demuxer, frames, MiB, packetize, packets, patSection, pes, pidOf, pmtSection, reasonOf, whole } from "./helpers.ts";
+import { demuxer, frames, MiB, packetize, packets, patSection, pes, pidOf, pmtSection, reasonOf, whole } from "./helpers.ts";
 
 /** PES-level abuse: packets that never end, sizes that lie, and the memory they may take. */
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { VideoTrackConfig } from "../../../src/container/remux/frame.ts";
+import { concat } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
 import {
-  concat,
   continueCounters,
   demuxer,
   frames,

@@ -1,4 +1,4 @@
-import { concat } from "./helpers.ts";
+import { concat } from "../../helpers/feed.ts";
 
 /** ffprobe as the oracle: every packet of a file with its timestamps, key flag and bytes. */
 export interface ProbedPacket {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { ProgramClock } from "../../../src/container/mpegts/timeline.ts";
+import { concat } from "../../helpers/feed.ts";
 import { fixture } from "../../helpers/fixtures.ts";
-import { byteByByte, concat, continueCounters, demuxer, flagDiscontinuity, frames, monotonic, summarize, whole } from "./helpers.ts";
+import { byteByByte, continueCounters, demuxer, flagDiscontinuity, frames, monotonic, summarize, whole } from "./helpers.ts";
 
 /** 33-bit wrap, discontinuities and jumps: the output time line keeps increasing and audio stays with video. */
 

@@ -80,7 +80,7 @@ function readTrack(file: Uint8Array, trak: Box): { id: number; config: TrackConf
   const sampleRate = v.getUint32(entry.start + 24) >>> 16;
   const inner = children(file, entry.start + 28, entry.end);
   if (entry.type === "mp4a") {
-    const config = ascFromEsds(file.subarray(must(inner, "esds").start + 4, must(inner, "esds").end));
+    const config = ascFromEsds(file.subarray(must(inner, "esds").start, must(inner, "esds").end));
     return { id, config: { kind: "audio", codec: "aac", config, sampleRate, channels, timescale } satisfies AudioTrackConfig };
   }
   if (entry.type === "Opus") {
@@ -90,9 +90,12 @@ function readTrack(file: Uint8Array, trak: Box): { id: number; config: TrackConf
   throw new Error(`audio entry ${entry.type}`);
 }
 
-/** DecoderSpecificInfo of ES_Descriptor → DecoderConfigDescriptor (ISO/IEC 14496-1 §7.2.6). */
-function ascFromEsds(d: Uint8Array): Uint8Array {
-  let pos = 0;
+/**
+ * The AudioSpecificConfig of an esds payload (FullBox header, then ES_Descriptor →
+ * DecoderConfigDescriptor → DecoderSpecificInfo, ISO/IEC 14496-1 §7.2.6).
+ */
+export function ascFromEsds(d: Uint8Array): Uint8Array {
+  let pos = 4;
   const header = () => {
     const tag = d[pos++]!;
     let size = 0;
@@ -113,8 +116,8 @@ function ascFromEsds(d: Uint8Array): Uint8Array {
   return d.slice(pos, pos + dsi.size);
 }
 
-/** dOps (big-endian) back to the OpusHead (little-endian) it came from, RFC 7845 §5.1. */
-function opusHeadFromDops(d: Uint8Array): Uint8Array {
+/** dOps (big-endian, Opus-ISOBMFF §4.3.2) back to the OpusHead (little-endian) it came from, RFC 7845 §5.1. */
+export function opusHeadFromDops(d: Uint8Array): Uint8Array {
   const v = view(d);
   const family = d[10]!;
   const table = family === 0 ? new Uint8Array(0) : d.subarray(11);

@@ -5,19 +5,9 @@ import { ChunkReader, type RtmpMessage } from "../../../src/ingest/rtmp/chunk-re
 import { ChunkWriter, type OutgoingMessage } from "../../../src/ingest/rtmp/chunk-writer.ts";
 import { MSG } from "../../../src/ingest/rtmp/constants.ts";
 import { setChunkSizeMessage } from "../../../src/ingest/rtmp/messages.ts";
-import { prng } from "../../helpers/feed.ts";
+import { concat, prng } from "../../helpers/feed.ts";
 
 const LIMITS = { maxMessageBytes: 1 << 20, maxChunkStreams: 64, maxPartialBytes: 2 << 20 };
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 /** Feeds `bytes` cut at `sizes` into one reader; returns every message (the chunking must not matter). */
 function readAll(bytes: Uint8Array, sizes: () => number, limits = LIMITS): RtmpMessage[] {

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CodedFrame, VideoTrackConfig } from "../../../src/container/remux/frame.ts";
+import { ascFromEsds, opusHeadFromDops } from "../../container/remux/samples.ts";
 import { exAudio, exVideoFrame, exVideoSequenceStart, type MediaMessage, publishOverTcp } from "./ertmp-client.ts";
 import { framesOf, type RtmpTestServer, startRtmpTestServer, tracksEvents } from "./harness.ts";
-import { ascFromEsds, opusHeadFromDops, readMp4 } from "./mp4-samples.ts";
+import { readMp4 } from "./mp4-samples.ts";
 
 /**
  * Real publishers against RtmpConnection behind a test-only Bun.listen server: ffmpeg (legacy RTMP,
