@@ -35,7 +35,8 @@ import { median } from "./lib/stats.ts";
 const QUICK = process.argv.includes("--quick");
 const SECONDS = QUICK ? 6 : 20;
 const CLIENT_PROCS = 4;
-const VARIANTS: Array<{ variant: string; key: "fmp4Small" | "fmp4Large"; viewers: number[] }> = [
+const VARIANTS: Array<{ variant: string; key: "fmp4Small" | "fmp4Large" | "fmp4Frame"; viewers: number[] }> = [
+  { variant: "frame", key: "fmp4Frame", viewers: QUICK ? [500] : [500] },
   { variant: "100ms", key: "fmp4Small", viewers: QUICK ? [100, 1000] : [100, 500, 1000] },
   { variant: "1s", key: "fmp4Large", viewers: QUICK ? [1000] : [500, 1000] },
 ];
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const plans: Record<keyof typeof paths, Plan> = {
     fmp4Small: await loadPlan(paths.fmp4Small),
     fmp4Large: await loadPlan(paths.fmp4Large),
+    fmp4Frame: await loadPlan(paths.fmp4Frame),
     webm: await loadPlan(paths.webm),
   };
 

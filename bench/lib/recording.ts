@@ -82,6 +82,23 @@ export const RECIPES = {
   fmp4Small: ["ffmpeg", ...SOURCE, ...X264, ...FMP4(100_000), "pipe:1"],
   /** Same coded media, re-fragmented: a fragment per second (2 s GOP, so every other one starts with a keyframe). */
   fmp4Large: ["ffmpeg", "-i", "<fmp4Small>", "-c", "copy", ...FMP4(1_000_000), "pipe:1"],
+  /**
+   * Same coded media, a fragment per sample (ffmpeg's frag_every_frame: audio and video in separate
+   * fragments, ~77/s). Sluice's own per-frame remux of RTMP/MPEG-TS sends fewer (one per video frame
+   * with its audio, 30/s), so this bounds the per-frame cost from above.
+   */
+  fmp4Frame: [
+    "ffmpeg",
+    "-i",
+    "<fmp4Small>",
+    "-c",
+    "copy",
+    "-f",
+    "mp4",
+    "-movflags",
+    "empty_moov+default_base_moof+frag_every_frame+skip_trailer",
+    "pipe:1",
+  ],
   webm: [
     "ffmpeg",
     ...SOURCE,
@@ -111,13 +128,18 @@ export const RECIPES = {
   ],
 };
 
-const FILES = { fmp4Small: "h264-aac-720p-100ms.mp4", fmp4Large: "h264-aac-720p-1s.mp4", webm: "vp8-opus-720p-100ms.webm" };
+const FILES = {
+  fmp4Small: "h264-aac-720p-100ms.mp4",
+  fmp4Large: "h264-aac-720p-1s.mp4",
+  fmp4Frame: "h264-aac-720p-frame.mp4",
+  webm: "vp8-opus-720p-100ms.webm",
+};
 
-/** Runs ffmpeg once per missing recording (bounded: 180 s each); returns the three paths. */
+/** Runs ffmpeg once per missing recording (bounded: 180 s each); returns their paths. */
 export async function ensureRecordings(): Promise<Record<keyof typeof FILES, string>> {
   mkdirSync(TMP, { recursive: true });
   const paths = Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, resolve(TMP, f)])) as Record<keyof typeof FILES, string>;
-  for (const key of ["fmp4Small", "fmp4Large", "webm"] as const) {
+  for (const key of ["fmp4Small", "fmp4Large", "fmp4Frame", "webm"] as const) {
     if (existsSync(paths[key])) continue;
     const cmd = RECIPES[key].map((a) => (a === "<fmp4Small>" ? paths.fmp4Small : a));
     const part = `${paths[key]}.part`;

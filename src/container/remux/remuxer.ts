@@ -62,7 +62,7 @@ const MAX_CAP = 0xffff_ffff - 16 * 1024 * 1024;
  *   its first video sample is a sync sample and syncPoint iff any is (both always true for audio-only
  *   streams, false for a fragment without video in a stream with video), decodeTime/timescale/duration,
  *   start (earliest tfdt of all runs, seconds), mfhd sequence (counting up across inits), and the
- *   `prft` it carries: the run's first sample's arrival time and dts.
+ *   `prft` it carries: the run's first sample's arrival time and presentation time (dts + cto).
  * - With a video track, audio that piles up `AUDIO_STALL_MS` beyond the fragment length without video
  *   goes out in a fragment of its own.
  * - `buffered` (sample bytes + `SAMPLE_COST` per sample) above `maxBufferedBytes` is `too-large`.
@@ -186,8 +186,11 @@ export function createRemuxer(options: RemuxerOptions): Remuxer {
     const main = runs[0]!;
     const first: Sample = main.run.samples[0]!;
     sequence++;
+    // prft media_time is the first sample's presentation time (ISO/IEC 14496-12 §8.16.5 relates it to
+    // the track's media timeline; the player compares it with presentation times, so with B-frames the
+    // decode time would under-state e2e latency by the composition offset).
     const prft = Number.isFinite(first.arrivalMs)
-      ? { trackId: main.state.id, wallclockMs: first.arrivalMs, mediaTime: first.dts }
+      ? { trackId: main.state.id, wallclockMs: first.arrivalMs, mediaTime: Math.max(0, first.dts + first.cto) }
       : undefined;
     const { bytes, durations } = writeFragment(
       sequence,

@@ -173,7 +173,7 @@ describe("fragments", () => {
     expect(versions("vp9-opus")).toEqual(new Set(["v0:0"]));
   });
 
-  test("prft: version 1, the fragment's video track, NTP seconds since 1900, its first decode time", () => {
+  test("prft: version 1, the fragment's video track, NTP seconds since 1900, its first sample's presentation time", () => {
     const { tracks, frames } = framesOf("h264-aac");
     const out = ONE(tracks, frames.slice(0, 10));
     const first = out.fragments[0]!;
@@ -181,7 +181,8 @@ describe("fragments", () => {
     const v = dv(prft);
     expect([prft[0], v.getUint32(0) & 0xffffff, v.getUint32(4)]).toEqual([1, 0, 1]);
     expect(v.getUint32(8)).toBe(Math.floor(frames[0]!.arrivalMs / 1000) + 2_208_988_800);
-    expect(Number(v.getBigUint64(16))).toBe(frames[0]!.dts);
+    expect(Number(v.getBigUint64(16))).toBe(frames[0]!.pts); // dts + composition offset (a B-frame source)
+    expect(frames[0]!.pts).not.toBe(frames[0]!.dts);
     expect(Math.abs(first.prftWallclockMs! - frames[0]!.arrivalMs)).toBeLessThan(1e-3);
   });
 
