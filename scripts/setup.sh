@@ -15,6 +15,10 @@ command -v nginx >/dev/null 2>&1 || need+=(nginx)  # the reverse-proxy test runs
 command -v caddy >/dev/null 2>&1 || need+=(caddy)  # ... and the shipped Caddyfile
 command -v python3 >/dev/null 2>&1 || need+=(python3)  # the stalled-viewer test client
 command -v srt-live-transmit >/dev/null 2>&1 || need+=(srt-tools)  # the SRT → UDP ingest set-up
+# bench/netns.ts (not the tests): namespaces, veth, tc, offload switches, ping.
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 # GStreamer's rtmp2sink (plugins-bad) with flvmux (good), x264enc (ugly) and an AAC encoder: a second RTMP client.
 if ! command -v gst-inspect-1.0 >/dev/null 2>&1 || ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 || ! gst-inspect-1.0 x264enc >/dev/null 2>&1; then
   need+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly)
