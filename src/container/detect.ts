@@ -1,5 +1,5 @@
 import { ParseError } from "./errors.ts";
-import { DETECT_BYTES as TS_DETECT_BYTES, detectMpegTs, SYNC_BYTE } from "./mpegts/detect.ts";
+import { detectMpegTs, SYNC_BYTE, DETECT_BYTES as TS_DETECT_BYTES } from "./mpegts/detect.ts";
 import type { IngestFormat } from "./types.ts";
 
 /** ISO BMFF box types a live fMP4 stream may begin with (ISO/IEC 14496-12 §4.3, §8.16.2, CMAF). */

@@ -1,7 +1,7 @@
 import { ipAllowed } from "../access/cidr.ts";
-import { createSniffingParser, type SniffingParser } from "../container/index.ts";
 import { constantTimeEqual } from "../access/secrets.ts";
 import { type Config, STREAM_NAME_RE } from "../config.ts";
+import { createSniffingParser, type SniffingParser } from "../container/index.ts";
 import type { Logger } from "../log.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
@@ -65,7 +65,14 @@ export interface PublishRequest {
 
 export type AdmissionConfig = Pick<
   Config,
-  "publishKey" | "streamKeys" | "ingestAllow" | "maxIngestPerAddress" | "maxPublishers" | "publisherTakeover" | "maxElementBytes" | "remuxFragment"
+  | "publishKey"
+  | "streamKeys"
+  | "ingestAllow"
+  | "maxIngestPerAddress"
+  | "maxPublishers"
+  | "publisherTakeover"
+  | "maxElementBytes"
+  | "remuxFragment"
 >;
 
 export interface AdmissionDeps {
