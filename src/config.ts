@@ -599,7 +599,9 @@ function validate(c: Config): void {
   const tcpPorts = [...ingests.map((i) => i.port), c.httpPort, c.rtmpPort ?? 0].filter((p) => p !== 0);
   const dupPort = tcpPorts.find((p, i) => tcpPorts.indexOf(p) !== i);
   if (dupPort !== undefined)
-    throw new ConfigError(`TCP port ${dupPort} is used twice among --ingest-port, --ingest, --rtmp-port and --http-port; give each its own port`);
+    throw new ConfigError(
+      `TCP port ${dupPort} is used twice among --ingest-port, --ingest, --rtmp-port and --http-port; give each its own port`,
+    );
   const udpPorts = c.udpIngests.map((i) => i.port).filter((p) => p !== 0);
   const dupUdp = udpPorts.find((p, i) => udpPorts.indexOf(p) !== i);
   if (dupUdp !== undefined) throw new ConfigError(`UDP port ${dupUdp} is given twice in --ingest-udp; give each stream its own port`);

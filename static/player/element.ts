@@ -58,6 +58,8 @@ export class SluicePlayerElement extends HTMLElement {
       sinceAppend: () => this.#cadence.sinceAppend(performance.now()),
       remove: (start, end) => this.#session?.pipeline.remove(start, end),
       play: () => this.#play(),
+      trim: (seconds) => this.#session?.pipeline.trim(seconds),
+      now: () => performance.now(),
     });
     v.addEventListener("volumechange", () => this.#view.showUnmute(v.muted));
     v.addEventListener("waiting", () => {
@@ -89,10 +91,15 @@ export class SluicePlayerElement extends HTMLElement {
     return this.#latency.kind;
   }
 
-  /** Target mean buffer latency in seconds: the `target-latency` attribute, or automatic. */
+  /**
+   * Target mean buffer latency in seconds: the `target-latency` attribute, or automatic (from the
+   * measured arrival jitter and fragment interval, see auto-target.ts).
+   */
   get targetLatency(): number {
     const t = this.#config?.targetLatency ?? Number.NaN;
-    return Number.isNaN(t) ? this.#autoTarget.value(this.#cadence.interval, performance.now()) : t;
+    if (!Number.isNaN(t)) return t;
+    const now = performance.now();
+    return this.#autoTarget.value(this.#cadence.arrivals.headroom(now), this.#cadence.interval, now);
   }
 
   get src(): string {
@@ -219,7 +226,8 @@ export class SluicePlayerElement extends HTMLElement {
     });
   }
 
+  /** Back from the background: whatever the browser did meanwhile, return to the live edge now. */
   readonly #onVisibility = (): void => {
-    if (document.visibilityState === "visible") this.#edge.jumpToEdge(performance.now());
+    if (document.visibilityState === "visible") this.#edge.catchUp(performance.now());
   };
 }

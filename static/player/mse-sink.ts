@@ -1,8 +1,11 @@
 /**
  * One MediaSource (or ManagedMediaSource) attached to the video element, with one SourceBuffer fed
- * from an `OpQueue`. The sink executes one operation at a time and never touches the SourceBuffer
- * while it is `updating`. A ManagedMediaSource is only appended to while the browser asks for data
- * (`startstreaming` … `endstreaming`); removals run regardless.
+ * from an `OpQueue`. The MediaSource is created and attached at construction, before the stream's
+ * type is known, so that the browser opens it (`sourceopen`, tens to hundreds of ms) while the
+ * WebSocket connects; the SourceBuffer is added once the source is open and the first queued
+ * operation, an init segment, names the type. The sink executes one operation at a time and never
+ * touches the SourceBuffer while it is `updating`. A ManagedMediaSource is only appended to while the
+ * browser asks for data (`startstreaming` … `endstreaming`); removals run regardless.
  *
  * QuotaExceededError: the op is put back, data older than `currentTime − 1 s` is removed and the
  * append retried; when nothing can be removed the queue resyncs (`quotaResync`), and after
@@ -39,6 +42,11 @@ function carriesOn(lastStart: number, start: number): boolean {
   return start > 0.5 && start >= lastStart - 15 && start <= lastStart + 60;
 }
 
+/** A keyframe cut leaves at least this much buffered ahead of the playhead. */
+const MIN_AHEAD_S = 0.05;
+/** Cuts shorter than this are not worth a splice. */
+const MIN_TRIM_S = 0.01;
+
 export interface SinkEvents {
   /** A media fragment was appended with this timestampOffset. */
   appended(op: MediaOp, timestampOffset: number): void;
@@ -57,15 +65,19 @@ export class MseSink {
   #sb: SourceBuffer | undefined;
   #inflight: Op | undefined;
   #destroyed = false;
+  #failed = false;
   #quotaFailures = 0;
   #streaming = true;
   /** Stream-time start of the last appended media fragment. */
   #lastStart = Number.NaN;
+  /** Seconds to cut at the next keyframe fragment (see `trimAtNextKeyframe`). */
+  #trim = 0;
+  /** Keyframe cuts made so far. */
+  trims = 0;
 
   /** Creates the MediaSource and attaches it to `video` (throws if there is no MSE). */
   constructor(
     private readonly video: HTMLVideoElement,
-    private readonly mime: string,
     private readonly queue: OpQueue,
     private readonly events: SinkEvents,
   ) {
@@ -82,6 +94,11 @@ export class MseSink {
     this.#ms.addEventListener("sourceopen", this.#onOpen, { once: true });
     this.#url = URL.createObjectURL(this.#ms);
     video.src = this.#url;
+  }
+
+  /** Nothing was ever handed to this sink's SourceBuffer (none exists yet) and it has not failed. */
+  get fresh(): boolean {
+    return this.#sb === undefined && !this.#failed && !this.#destroyed;
   }
 
   /** True once the SourceBuffer exists. */
@@ -101,8 +118,9 @@ export class MseSink {
 
   /** Executes the next queued operation if the SourceBuffer is idle. Safe to call any time. */
   pump(): void {
-    const sb = this.#sb;
-    if (this.#destroyed || !sb || sb.updating || this.#ms.readyState !== "open") return;
+    if (this.#destroyed || this.#ms.readyState !== "open") return;
+    const sb = this.#sb ?? this.#addSourceBuffer();
+    if (!sb || sb.updating) return;
     for (let op = this.queue.peek(); op; op = this.queue.peek()) {
       if (op.kind === "remove") {
         this.queue.shift();
@@ -126,9 +144,22 @@ export class MseSink {
         if (!this.#run(undefined, () => (sb.timestampOffset = this.#continuationOffset(sb, next.info.start)))) return;
       }
       this.queue.shift();
+      if (op.kind === "media" && op.info.keyframe && this.#trim > 0 && !this.#cut(sb)) return;
       this.#append(sb, op);
       return;
     }
+  }
+
+  /**
+   * Sheds `seconds` of latency at rate 1.0 and without a seek: the next fragment starting with a
+   * keyframe is placed that much earlier on the element's timeline (timestampOffset lowered), over the
+   * unplayed end of the GOP before it, whose overlapped frames the SourceBuffer then drops (MSE coded
+   * frame processing removes overlapped frames and what depends on them up to the next random access
+   * point: nothing, as the new fragment is one). A jump cut of a few frames instead of a decode from
+   * the last keyframe. Never cuts closer than `MIN_AHEAD_S` to the playhead; 0 cancels.
+   */
+  trimAtNextKeyframe(seconds: number): void {
+    this.#trim = Math.max(0, seconds || 0);
   }
 
   /** Detaches from the video element and forgets the queue's consumer role. */
@@ -149,6 +180,17 @@ export class MseSink {
   #continuationOffset(sb: SourceBuffer, start: number): number {
     const base = lastEnd(sb.buffered) ?? this.video.currentTime;
     return Number.isFinite(start) ? base - start : base;
+  }
+
+  /** Applies the pending trim before a keyframe fragment is appended; false if the SourceBuffer refused. */
+  #cut(sb: SourceBuffer): boolean {
+    const ahead = (lastEnd(sb.buffered) ?? Number.NEGATIVE_INFINITY) - this.video.currentTime;
+    const cut = Math.min(this.#trim, ahead - MIN_AHEAD_S);
+    this.#trim = 0;
+    if (!(cut >= MIN_TRIM_S)) return true;
+    if (!this.#run(undefined, () => (sb.timestampOffset -= cut))) return false;
+    this.trims++;
+    return true;
   }
 
   #append(sb: SourceBuffer, op: Op & { bytes: Uint8Array }): void {
@@ -183,19 +225,30 @@ export class MseSink {
   }
 
   #fail(message: string): void {
+    this.#failed = true;
     if (!this.#destroyed) this.events.error(message);
+  }
+
+  /** Adds the SourceBuffer for the init segment at the head of the queue (none there: not yet). */
+  #addSourceBuffer(): SourceBuffer | undefined {
+    const head = this.queue.peek();
+    if (this.#failed || head?.kind !== "init") return undefined;
+    let sb: SourceBuffer;
+    try {
+      sb = this.#ms.addSourceBuffer(head.mime);
+    } catch (e) {
+      this.#fail(`cannot create a SourceBuffer for ${head.mime}: ${(e as Error).message}`);
+      return undefined;
+    }
+    sb.addEventListener("updateend", this.#onUpdateEnd);
+    sb.addEventListener("error", this.#onAppendError);
+    this.#sb = sb;
+    return sb;
   }
 
   readonly #onOpen = (): void => {
     if (this.#destroyed) return;
     URL.revokeObjectURL(this.#url);
-    try {
-      this.#sb = this.#ms.addSourceBuffer(this.mime);
-    } catch (e) {
-      return this.#fail(`cannot create a SourceBuffer for ${this.mime}: ${(e as Error).message}`);
-    }
-    this.#sb.addEventListener("updateend", this.#onUpdateEnd);
-    this.#sb.addEventListener("error", this.#onAppendError);
     this.pump();
   };
 

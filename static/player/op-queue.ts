@@ -116,6 +116,11 @@ export class OpQueue {
     return undefined;
   }
 
+  /** True if a media fragment is queued. */
+  hasMedia(): boolean {
+    return this.#ops.some((op) => op.kind === "media");
+  }
+
   /** True if a remove operation is already queued. */
   hasRemove(): boolean {
     return this.#ops.some((op) => op.kind === "remove");

@@ -1,7 +1,8 @@
 /**
  * The media path from WebSocket messages to the SourceBuffer: `stream` → init segment → fragments.
  *
- * - First stream: a MediaSource is created for the server's `mime` (used verbatim).
+ * - A MediaSource is created and attached as soon as the pipeline exists (while the WebSocket
+ *   connects); the first stream's init adds its SourceBuffer for the server's `mime` (used verbatim).
  * - A later `stream` (publisher restart, or a reconnect resending stream + init + GOP) is planned by
  *   `planRestart`: `continue` / `changeType` queue the new init behind what is already queued, with
  *   a timestampOffset that places the new stream's first fragment at the current buffered end;
@@ -21,6 +22,7 @@ import type { LatencyMeter } from "./latency-meter.ts";
 import type { LiveEdgeController } from "./live-edge.ts";
 import { isTypeSupported, MseSink, type SinkEvents } from "./mse-sink.ts";
 import { type MediaOp, OpQueue } from "./op-queue.ts";
+import { lastEnd } from "./ranges.ts";
 import { ResendFilter } from "./resend-filter.ts";
 import { planRestart, type StreamShape } from "./restart-plan.ts";
 
@@ -61,7 +63,10 @@ export class Pipeline {
     private readonly meter: LatencyMeter,
     private readonly edge: LiveEdgeController,
     private readonly events: PipelineEvents,
-  ) {}
+  ) {
+    // Opening a MediaSource takes the browser tens to hundreds of ms: start now, not at the first init.
+    this.#sink = this.#newSink();
+  }
 
   /** MIME type and container of the current stream ("" before the first). */
   get mime(): string {
@@ -107,11 +112,22 @@ export class Pipeline {
   /** The server skipped ahead to the next keyframe fragment: jump to the edge once it is appended. */
   skip(): void {
     this.#jumpAfterSync = true;
+    this.cadence.discontinuity();
   }
 
   /** The publisher left: fragment spacing across the pause means nothing. */
   ended(): void {
     this.cadence.discontinuity();
+  }
+
+  /** Sheds `seconds` of latency at the next keyframe fragment (MseSink.trimAtNextKeyframe); 0 cancels. */
+  trim(seconds: number): void {
+    this.#sink?.trimAtNextKeyframe(seconds);
+  }
+
+  /** Keyframe cuts made by the current MediaSource's sink. */
+  get trims(): number {
+    return this.#sink?.trims ?? 0;
   }
 
   /** Queues removal of buffered media (used for the back-buffer trim). */
@@ -157,27 +173,39 @@ export class Pipeline {
     this.#sink?.pump();
   }
 
-  /** A new MediaSource fed with the current init segment; media resumes at the next sync point. */
+  /**
+   * A MediaSource fed with the current init segment (the one created in advance while it is still
+   * unused, else a new one); media resumes at the next sync point.
+   */
   #recreate(): void {
-    const wasRunning = this.#sink !== undefined;
-    this.#sink?.destroy();
-    this.#sink = undefined;
+    const reuse = this.#sink?.fresh === true;
+    if (!reuse) {
+      if (this.#sink) this.recreations++;
+      this.#sink?.destroy();
+      this.#sink = undefined;
+    }
     this.queue.clear();
     this.meter.reset();
     this.#resend.reset();
+    this.cadence.discontinuity();
     const init = this.#init;
     if (!init) return;
-    if (wasRunning) this.recreations++;
     this.queue.push({ kind: "init", bytes: init.bytes, mime: init.mime, mode: "first" });
     this.queue.awaitSync();
+    this.#sink ??= this.#newSink();
+    if (!this.#sink) return;
+    this.edge.restart();
+    this.#sink.pump();
+  }
+
+  #newSink(): MseSink | undefined {
     try {
-      this.#sink = new MseSink(this.video, init.mime, this.queue, this.#sinkEvents);
+      return new MseSink(this.video, this.queue, this.#sinkEvents);
     } catch (e) {
       this.#ignoreMedia = true;
       this.events.unsupported((e as Error).message);
-      return;
+      return undefined;
     }
-    this.edge.restart();
   }
 
   #sinkError(message: string): void {
@@ -197,7 +225,8 @@ export class Pipeline {
   readonly #sinkEvents: SinkEvents = {
     appended: (op, offset) => {
       const now = performance.now();
-      this.cadence.appended(now);
+      const caughtUp = !this.queue.hasMedia();
+      this.cadence.appended(now, lastEnd(this.video.buffered) ?? Number.NaN, caughtUp);
       const { info } = op;
       if (info.prftWallclockMs !== undefined && info.prftTime !== undefined)
         this.meter.addAnchor(info.prftTime + offset, info.prftWallclockMs);
@@ -211,6 +240,7 @@ export class Pipeline {
         this.#jumpAfterSync = false;
         this.edge.jumpToEdge(now);
       }
+      this.edge.appended(now, caughtUp);
       this.events.appended(op);
     },
     error: (message) => this.#sinkError(message),

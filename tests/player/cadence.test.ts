@@ -36,7 +36,7 @@ describe("Cadence interval", () => {
     expect(c.interval).toBeCloseTo(0.5, 10);
   });
 
-  test("ignores skips of tens of seconds and spacings of 1 ms or less", () => {
+  test("ignores a single spacing of more than 4 intervals (a skip) and spacings of 1 ms or less", () => {
     const c = new Cadence();
     c.observe(0);
     c.observe(0.5);
@@ -46,12 +46,50 @@ describe("Cadence interval", () => {
     expect(c.interval).toBeCloseTo(0.5, 10);
   });
 
-  test("counts spacings up to 10 s (long GOP-sized fragments)", () => {
+  test("counts long spacings (GOP-sized fragments) like short ones", () => {
     const c = new Cadence();
     c.observe(0);
     c.observe(8);
     c.observe(9.999);
     expect(c.interval).toBeCloseTo(0.85 * 8 + 0.15 * 1.999, 10);
+  });
+
+  test("measures fragments of 10 s and more (no absolute upper bound)", () => {
+    const c = new Cadence();
+    for (let i = 0; i < 5; i++) c.observe(100 + 12 * i);
+    expect(c.interval).toBeCloseTo(12, 10);
+    const d = new Cadence();
+    d.observe(0);
+    d.observe(30);
+    expect(d.interval).toBeCloseTo(30, 10);
+  });
+
+  test("two long spacings in a row of about the same length are the new cadence, not a skip", () => {
+    const c = new Cadence();
+    for (let i = 0; i < 10; i++) c.observe(i * 0.1); // 0.1 s fragments
+    c.observe(0.9 + 2); // 2 s: a skip?
+    expect(c.interval).toBeCloseTo(0.1, 10);
+    c.observe(0.9 + 4); // 2 s again: the publisher now sends 2 s fragments
+    expect(c.interval).toBeCloseTo(2, 10);
+    c.observe(0.9 + 6);
+    expect(c.interval).toBeCloseTo(2, 10);
+  });
+
+  test("two long spacings of very different lengths are both skips", () => {
+    const c = new Cadence();
+    for (let i = 0; i < 10; i++) c.observe(i * 0.1);
+    c.observe(0.9 + 1);
+    c.observe(0.9 + 1 + 10);
+    expect(c.interval).toBeCloseTo(0.1, 10);
+  });
+
+  test("a normal spacing between two long ones means both were skips", () => {
+    const c = new Cadence();
+    for (let i = 0; i < 10; i++) c.observe(i * 0.1);
+    c.observe(2.9);
+    c.observe(3.0);
+    c.observe(5.0);
+    expect(c.interval).toBeCloseTo(0.1, 10);
   });
 
   test("ignores fragments without a start time, keeping the last known start", () => {
@@ -72,6 +110,14 @@ describe("Cadence interval", () => {
     expect(c.interval).toBeCloseTo(0.5, 10);
     c.observe(101.1);
     expect(c.interval).toBeCloseTo(0.5, 10);
+  });
+
+  test("a discontinuity also restarts the arrival statistics", () => {
+    const c = new Cadence();
+    for (let i = 0; i < 40; i++) c.appended(1000 + i * 100, 10 + i * 0.1);
+    expect(c.arrivals.size).toBe(40);
+    c.discontinuity();
+    expect(c.arrivals.size).toBe(0);
   });
 
   test("intervalOr gives the fallback only while the interval is unknown", () => {

@@ -1,15 +1,18 @@
 /**
  * A small model of a live stream playing in a video element, for driving `LiveEdgeController`
  * through time: fragments of `interval` media seconds arrive every `interval` wall seconds (with
- * optional delays), are appended at the end of the buffered range, and the playhead advances at
- * `playbackRate` while data is ahead of it. The controller's environment is the real `Cadence` and
- * `AutoTarget` (or a fixed target), as element.ts wires them.
+ * optional delays) or as a recorded trace says, are appended at the end of the buffered range, and
+ * the playhead advances at `playbackRate` while data is ahead of it. The controller's environment is
+ * the real `Cadence` (with its `ArrivalJitter`) and `AutoTarget` (or a fixed target), wired as
+ * element.ts and pipeline.ts wire them: every append feeds the cadence and `edge.appended`, and the
+ * buffer running dry while playing counts as an underrun (the element's `waiting` handler).
  */
 
 import { AutoTarget } from "../../static/player/auto-target.ts";
 import { Cadence } from "../../static/player/cadence.ts";
 import { LiveEdgeController } from "../../static/player/live-edge.ts";
 import { type FakeClock, FakeVideo } from "./fakes.ts";
+import type { TraceFragment } from "./traces/traces.ts";
 
 export interface SimOptions {
   /** Media seconds per fragment. */
@@ -24,6 +27,8 @@ export interface SimOptions {
   delayMs?: (i: number) => number;
   /** Controller tick period (ms), as element.ts: 250. */
   tickMs?: number;
+  /** Deliver these fragments at their recorded times instead (`interval` is then only the model's step hint). */
+  trace?: TraceFragment[];
 }
 
 export interface Sample {
@@ -47,6 +52,11 @@ export class LiveSim {
   readonly fine: Array<[number, number]> = [];
   readonly removals: Array<[number, number]> = [];
   plays = 0;
+  /** Times the buffer ran dry while playing after the start (what the element counts as underruns). */
+  underruns = 0;
+  /** Wall ms spent dry while playing after the start. */
+  dryMs = 0;
+  #dry = false;
   #next = 0; // index of the next fragment to deliver
   readonly #t0: number;
   #lastTick: number;
@@ -71,11 +81,13 @@ export class LiveSim {
         this.plays++;
         void v.play();
       },
+      now: () => clock.now,
     });
   }
 
   get target(): number {
-    return this.opts.target ?? this.auto.value(this.cadence.interval, this.clock.now);
+    const now = this.clock.now;
+    return this.opts.target ?? this.auto.value(this.cadence.arrivals.headroom(now), this.cadence.interval, now);
   }
 
   get lag(): number {
@@ -85,20 +97,30 @@ export class LiveSim {
 
   /** Wall time (ms) at which fragment `i` is delivered. */
   #dueAt(i: number): number {
+    const trace = this.opts.trace;
+    if (trace) return i < trace.length ? this.#t0 + trace[i]!.at : Number.POSITIVE_INFINITY;
     const burst = this.opts.burst ?? 0;
     const nominal = this.#t0 + Math.max(0, i - burst) * this.opts.interval * 1000;
     return nominal + (this.opts.delayMs?.(i) ?? 0);
   }
 
   #deliver(i: number): void {
-    const start = (this.opts.firstStart ?? 100) + i * this.opts.interval;
-    const end = start + this.opts.interval;
-    const list = this.video.buffered.list;
-    const last = list.at(-1);
-    if (last && Math.abs(last[1] - start) < 1e-6) last[1] = end;
-    else list.push([start, end]);
+    const f = this.opts.trace?.[i];
+    const start = f ? f.start : (this.opts.firstStart ?? 100) + i * this.opts.interval;
+    const end = f ? f.end : start + this.opts.interval;
+    const now = this.clock.now;
     this.cadence.observe(start);
-    this.cadence.appended(this.clock.now);
+    if (Number.isFinite(end)) {
+      const list = this.video.buffered.list;
+      const last = list.at(-1);
+      if (last && end <= last[1]) {
+        // nothing new is playable (audio behind video)
+      } else if (last && start <= last[1] + 1e-6) last[1] = end;
+      else list.push([start, end]);
+    }
+    const caughtUp = !(this.#dueAt(i + 1) <= now);
+    this.cadence.appended(now, this.video.buffered.list.at(-1)?.[1] ?? Number.NaN, caughtUp);
+    this.edge.appended(now, caughtUp);
   }
 
   /** Advances the model by `ms` in 10 ms steps, ticking the controller every `tickMs`. */
@@ -127,7 +149,14 @@ export class LiveSim {
     const t = v.currentTime;
     const range = v.buffered.list.find(([s, e]) => t >= s && t < e);
     const ahead = range ? range[1] - t : 0;
-    v.readyState = ahead > 0.04 ? 4 : 2;
+    v.readyState = ahead > 0.001 ? 4 : 2;
+    const dry = !v.paused && ahead <= 0.001 && this.edge.started;
+    if (dry && !this.#dry) {
+      this.underruns++;
+      this.auto.underrun(this.clock.now);
+    }
+    if (dry) this.dryMs += dt * 1000;
+    this.#dry = dry;
     if (v.paused || v.seeking || !range) return;
     v.advance(Math.min(range[1], t + dt * v.playbackRate));
   }

@@ -45,7 +45,7 @@ function openSink(opts: { firstInit?: boolean } = {}) {
   const queue = new OpQueue();
   const { events, got } = recorder();
   if (opts.firstInit !== false) queue.push(init(0xa0));
-  const sink = new MseSink(video.asVideo(), MIME, queue, events);
+  const sink = new MseSink(video.asVideo(), queue, events);
   const ms = FakeMediaSource.instances.at(-1)!;
   ms.open();
   const sb = ms.buffers[0]!;
@@ -67,12 +67,12 @@ function settle(sb: FakeSourceBuffer, max = 100): number {
 describe("MseSink with MediaSource", () => {
   const { urls } = useFakeMediaSource();
 
-  test("attaches a MediaSource to the video and creates the SourceBuffer for the MIME type on sourceopen", () => {
+  test("attaches a MediaSource to the video and creates the SourceBuffer for the queued init's MIME type on sourceopen", () => {
     const video = new FakeVideo();
     const queue = new OpQueue();
     queue.push(init(1));
     const { events, got } = recorder();
-    const sink = new MseSink(video.asVideo(), MIME, queue, events);
+    const sink = new MseSink(video.asVideo(), queue, events);
     expect(sink.managed).toBe(false);
     expect(video.src).toBe("blob:fake/1");
     expect(sink.ready).toBe(false);
@@ -86,6 +86,47 @@ describe("MseSink with MediaSource", () => {
     expect(sb.mime).toBe(MIME);
     expect(sb.appends()).toEqual([init(1).bytes]); // sourceopen pumps the queued init
     expect(got.errors).toEqual([]);
+  });
+
+  test("attaches the MediaSource before the type is known; the SourceBuffer follows the first init, whichever comes last", () => {
+    const video = new FakeVideo();
+    const queue = new OpQueue();
+    const { events, got } = recorder();
+    const sink = new MseSink(video.asVideo(), queue, events);
+    expect(video.src).toBe("blob:fake/1");
+    expect(sink.fresh).toBe(true);
+    const ms = FakeMediaSource.instances[0]!;
+    ms.open(); // the source opens while nothing is known about the stream
+    expect(ms.buffers).toHaveLength(0);
+    expect(sink.ready).toBe(false);
+    sink.pump();
+    expect(ms.buffers).toHaveLength(0);
+
+    queue.push(init(7, "first", 'video/webm; codecs="vp8,opus"'));
+    queue.push(media(8, 0, true));
+    sink.pump();
+    expect(ms.buffers.map((b) => b.mime)).toEqual(['video/webm; codecs="vp8,opus"']);
+    expect(sink.fresh).toBe(false);
+    const sb = ms.buffers[0]!;
+    expect(sb.appends()).toEqual([init(7).bytes]);
+    settle(sb);
+    expect(sb.appends().map((b) => b[0])).toEqual([7, 8]);
+    expect(got.errors).toEqual([]);
+  });
+
+  test("a sink whose MediaSource could not take the type is not fresh any more", () => {
+    const queue = new OpQueue();
+    const { events, got } = recorder();
+    const sink = new MseSink(new FakeVideo().asVideo(), queue, events);
+    const ms = FakeMediaSource.instances[0]!;
+    ms.addSourceBufferError = new DOMException("unsupported", "NotSupportedError");
+    ms.open();
+    queue.push(init(1));
+    sink.pump();
+    expect(got.errors).toHaveLength(1);
+    expect(sink.fresh).toBe(false);
+    sink.pump(); // no second attempt, no second error
+    expect(got.errors).toHaveLength(1);
   });
 
   test("executes one operation at a time: pumping while the SourceBuffer is updating appends nothing", () => {
@@ -346,10 +387,52 @@ describe("MseSink with MediaSource", () => {
     expect(b.sb.appends()).toHaveLength(0);
   });
 
+  test("a requested trim lowers timestampOffset right before the next keyframe fragment, once", () => {
+    const { video, queue, sink, sb } = openSink();
+    sb.buffered.list = [[0, 10]];
+    video.advance(9.5); // 0.5 s buffered ahead
+    sink.trimAtNextKeyframe(0.1);
+    queue.push(media(1, 0));
+    queue.push(media(2, 1, true));
+    queue.push(media(3, 2, true));
+    sink.pump();
+    settle(sb);
+    expect(sb.calls.map((c) => c.call)).toEqual(["appendBuffer", "timestampOffset", "appendBuffer", "appendBuffer"]);
+    expect(sb.timestampOffset).toBeCloseTo(-0.1, 10);
+    expect(sink.trims).toBe(1);
+  });
+
+  test("a trim never leaves less than 0.05 s ahead of the playhead; too small a cut or 0 does nothing", () => {
+    const { video, queue, sink, sb } = openSink();
+    sb.buffered.list = [[0, 10]];
+    video.advance(9.8); // 0.2 s ahead: at most 0.15 s may go
+    sink.trimAtNextKeyframe(0.5);
+    queue.push(media(1, 0, true));
+    sink.pump();
+    settle(sb);
+    expect(sb.timestampOffset).toBeCloseTo(-0.15, 10);
+    video.advance(9.945); // 0.055 s ahead: a 0.005 s cut is not worth it
+    sink.trimAtNextKeyframe(0.5);
+    queue.push(media(2, 1, true));
+    sink.pump();
+    settle(sb);
+    expect(sb.timestampOffset).toBeCloseTo(-0.15, 10);
+    video.advance(9); // 1 s ahead, but the request is called off
+    sink.trimAtNextKeyframe(0.3);
+    sink.trimAtNextKeyframe(0);
+    queue.push(media(3, 2, true));
+    sink.pump();
+    settle(sb);
+    expect(sb.timestampOffset).toBeCloseTo(-0.15, 10);
+    expect(sink.trims).toBe(1);
+  });
+
   test("a MIME type the MediaSource refuses reports an error on sourceopen", () => {
     const video = new FakeVideo();
     const { events, got } = recorder();
-    const sink = new MseSink(video.asVideo(), MIME, new OpQueue(), events);
+    const queue = new OpQueue();
+    queue.push(init(1));
+    const sink = new MseSink(video.asVideo(), queue, events);
     const ms = FakeMediaSource.instances[0]!;
     ms.addSourceBufferError = new DOMException("unsupported", "NotSupportedError");
     ms.open();
@@ -391,7 +474,7 @@ describe("MseSink with ManagedMediaSource", () => {
     const queue = new OpQueue();
     const { events, got } = recorder();
     queue.push(init(1));
-    const sink = new MseSink(video.asVideo(), MIME, queue, events);
+    const sink = new MseSink(video.asVideo(), queue, events);
     expect(sink.managed).toBe(true);
     expect(video.disableRemotePlayback).toBe(true);
     expect(sink.streaming).toBe(false); // the fake's `streaming` is undefined: not asked for data yet
@@ -426,7 +509,7 @@ describe("MSE detection", () => {
     expect(mediaSourceClass()).toBeUndefined();
     expect(isTypeSupported(MIME)).toBe(false);
     const { events } = recorder();
-    expect(() => new MseSink(new FakeVideo().asVideo(), MIME, new OpQueue(), events)).toThrow();
+    expect(() => new MseSink(new FakeVideo().asVideo(), new OpQueue(), events)).toThrow();
   });
 });
 

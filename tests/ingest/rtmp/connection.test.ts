@@ -73,13 +73,11 @@ function publisherBytes(wire = new ClientWire()): { before: Uint8Array; media: U
 }
 
 function commands(r: Recorder): { name: string; code?: string; txn: number }[] {
-  return r.out
-    .commands()
-    .map((c) => ({
-      name: c.name,
-      txn: c.transactionId,
-      ...(c.name === "onStatus" ? { code: String(amfGet(c.args[1] ?? null, "code")) } : {}),
-    }));
+  return r.out.commands().map((c) => ({
+    name: c.name,
+    txn: c.transactionId,
+    ...(c.name === "onStatus" ? { code: String(amfGet(c.args[1] ?? null, "code")) } : {}),
+  }));
 }
 
 describe("RtmpConnection", () => {
