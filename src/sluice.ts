@@ -12,6 +12,7 @@ import { startHttpServer } from "./server/http-server.ts";
 import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
 import { ServerCounters } from "./stream/server-counters.ts";
+import { type StreamSink, teeSinks } from "./stream/sink.ts";
 
 /** A running Sluice: the bound ports, the stream registry, and a way to stop it. */
 export interface Sluice {
@@ -42,6 +43,9 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const registry = new StreamRegistry(config.gopCacheBytes, config.idleStreamsKept);
   const counters = new ServerCounters();
   const fanout = createFanout(config, log);
+  // Views that follow every stream change after the WebSocket fan-out (LL-HLS, recording).
+  const views: StreamSink[] = [];
+  const local = teeSinks(fanout, ...views);
   // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
   const cluster: Cluster | undefined = config.redis
     ? await (await import("./cluster/index.ts")).startCluster({
@@ -53,7 +57,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     : undefined;
   const admission = new PublisherAdmission(config, {
     registry,
-    sink: cluster ? cluster.wrapSink(fanout) : fanout,
+    sink: cluster ? cluster.wrapSink(local) : local,
     log,
     counters,
     cluster: cluster?.claims,
@@ -69,7 +73,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     fanout,
     cluster: cluster?.routes,
   });
-  cluster?.attach(fanout);
+  cluster?.attach(local);
   const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];
   const udp: UdpIngest[] = [];

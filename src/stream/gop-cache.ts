@@ -7,6 +7,15 @@ export interface CachedFragment {
   /** Decode time of the first sample in `timescale` ticks (set by `Stream.addFragment`; cluster mode forwards it). */
   decodeTime?: number;
   timescale?: number;
+  /** Earliest decode time over all tracks, seconds of the stream's timeline; NaN or undefined if unknown. */
+  start?: number;
+  /** Duration in `timescale` ticks when the container states it. */
+  duration?: number;
+  /** fMP4 `prft`: NTP wallclock (ms since the Unix epoch) of `prftMediaTime` (ticks of `timescale`). */
+  prftWallclockMs?: number;
+  prftMediaTime?: number;
+  /** Wallclock (ms since the Unix epoch) at which Sluice took the fragment in. */
+  arrivedMs?: number;
 }
 
 /**

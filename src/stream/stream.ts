@@ -61,6 +61,11 @@ export class Stream {
       seq: ++this.seq,
       decodeTime: frag.decodeTime,
       timescale: frag.timescale,
+      start: frag.start,
+      duration: frag.duration,
+      prftWallclockMs: frag.prftWallclockMs,
+      prftMediaTime: frag.prftMediaTime,
+      arrivedMs: now,
     };
     this.stats.fragment(now, frag.bytes.byteLength, frag.keyframe, frag.decodeTime / frag.timescale);
     this.gop.add(cached);
