@@ -124,6 +124,12 @@ function validInfo(v: unknown, name: string): StreamJson | undefined {
   const delay = v.publishDelayMs;
   if (!isObject(delay) || !isNumberOrNull(delay.p50) || !isNumberOrNull(delay.p99)) return undefined;
   out.publishDelayMs = { p50: delay.p50, p99: delay.p99 };
+  // The viewers' latency the source node measured (null without reports).
+  const lat = v.viewerLatency;
+  if (lat === null || lat === undefined) out.viewerLatency = null;
+  else if (isObject(lat) && (lat.kind === "e2e" || lat.kind === "buffer") && isCount(lat.p50) && isCount(lat.p95) && isCount(lat.reports))
+    out.viewerLatency = { kind: lat.kind, p50: lat.p50, p95: lat.p95, reports: lat.reports };
+  else return undefined;
   if (!isCount(v.updatedAt)) return undefined;
   out.node = v.node;
   out.updatedAt = v.updatedAt;

@@ -99,6 +99,8 @@ export interface PublishOptions {
   gop?: number;
   /** fMP4 only: a `prft` box per fragment (`-write_prft wallclock`). */
   prft?: boolean;
+  /** `frame` = a fragment per frame (fMP4 `frag_every_frame`, WebM `-cluster_time_limit 0`; the README's default); else ~100 ms. */
+  fragment?: "frame" | "100ms";
   seconds?: number;
   kbps?: number;
 }
@@ -129,12 +131,13 @@ export function publisherArgs(codec: Codec, url: string, o: PublishOptions = {})
     "-f",
     "mp4",
     "-movflags",
-    "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
-    "-frag_duration",
-    "100000",
+    ...(o.fragment === "frame"
+      ? ["empty_moov+default_base_moof+frag_keyframe+skip_trailer+frag_every_frame"]
+      : ["empty_moov+default_base_moof+frag_keyframe+skip_trailer", "-frag_duration", "100000"]),
     ...(o.prft ? ["-write_prft", "wallclock"] : []),
   ];
-  const webm = ["-f", "webm", "-live", "1", "-cluster_time_limit", "100"];
+  // `-cluster_time_limit 0`: a Cluster whenever the timestamp moves (each audio packet / video frame).
+  const webm = ["-f", "webm", "-live", "1", "-cluster_time_limit", o.fragment === "frame" ? "0" : "100"];
   switch (codec) {
     case "h264":
       return [

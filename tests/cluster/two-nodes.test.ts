@@ -124,15 +124,23 @@ test("a second publisher for the stream on node B is refused (stream-busy-in-clu
   onB.close();
 });
 
-test("/api/streams on either node lists the cluster's streams with the publishing node; /healthz tells the node and Redis state", async () => {
+test("/api/streams on either node lists the cluster's streams with the publishing node and its viewers' latency; /healthz tells the node and Redis state", async () => {
   const ff = runFfmpeg(LOWLAT_MP4(4, `http://127.0.0.1:${a.httpPort}/ingest/listed`, ["-method", "PUT"]));
   await a.waitLog(/ stream-live stream=listed /);
   const healthA = (await (await fetch(`http://127.0.0.1:${a.httpPort}/healthz`)).json()) as { cluster: { node: string; redis: string } };
   expect(healthA.cluster.redis).toBe("up");
-  await Bun.sleep(300);
+  // A viewer on node A reports its latency: node B shows it in the cluster-wide view.
+  const viewerOnA = await connectViewer(ws(a, "listed"));
+  await viewerOnA.until((m) => (sessions(m)[0]?.fragments.length ?? 0) >= 1, 10_000, "a fragment");
+  viewerOnA.ws.send(JSON.stringify({ type: "report", latency: 0.25, kind: "e2e", stalls: 0, dropped: 0, decoded: 10 }));
+  await Bun.sleep(1200); // the info key is rewritten with the stream's fragments
   const list = (await (await fetch(`http://127.0.0.1:${b.httpPort}/api/streams`)).json()) as Array<Record<string, unknown>>;
   const entry = list.find((s) => s.name === "listed");
   expect(entry).toMatchObject({ name: "listed", live: true, node: healthA.cluster.node, format: "fmp4" });
+  const latency = entry?.viewerLatency as { kind: string; p50: number; p95: number; reports: number };
+  expect(latency).toMatchObject({ kind: "e2e", reports: 1 });
+  expect(latency.p50).toBeCloseTo(0.25, 1); // percentiles come from the node's histogram buckets
+  viewerOnA.close();
   const one = (await (await fetch(`http://127.0.0.1:${b.httpPort}/api/streams/listed`)).json()) as Record<string, unknown>;
   expect(one).toMatchObject({ name: "listed", live: true, node: healthA.cluster.node });
   const onA = (await (await fetch(`http://127.0.0.1:${a.httpPort}/api/streams/listed`)).json()) as Record<string, unknown>;
