@@ -58,7 +58,7 @@ const mediaBytes = (path: string) =>
     .stdout.toString()
     .split("\n")
     .filter(Boolean)
-    .reduce((a, b) => a + Number(b), 0);
+    .reduce((a, b) => a + Number.parseInt(b, 10), 0); // WebM lines may end in a comma (side data)
 
 const rows: string[] = [];
 for (const mode of ["frame", "100"]) {

@@ -70,10 +70,34 @@ export interface Config {
   allowedOrigins: string[];
   /** Log level: "info" logs events, "warn" only problems, "silent" nothing. */
   logLevel: "info" | "warn" | "silent";
+  /** LL-HLS egress at /hls/:stream/index.m3u8 for fMP4 streams. */
+  hls: boolean;
+  /** LL-HLS part target, ms (parts aggregate whole fragments up to this). */
+  hlsPartMs: number;
+  /** LL-HLS complete segments listed per playlist. */
+  hlsSegments: number;
+  /** LL-HLS bytes held per stream (playlist window and recently removed segments). */
+  hlsMaxBytes: number;
+  /** LL-HLS requests held (blocking reload, preload hint) per stream at once. */
+  hlsMaxWaiters: number;
+  /** How long an ended stream's LL-HLS playlist (with EXT-X-ENDLIST) is kept, seconds. */
+  hlsEndedSeconds: number;
   /** Cluster mode: the Redis URL (`redis://host:port`) shared by every node; "" = single node, no Redis. */
   redis: string;
   /** Cluster mode: how long a node's claim on a published stream lasts without renewal, seconds. */
   clusterLeaseSeconds: number;
+  /** Recording: the directory publisher sessions are written to ("" = recording off). */
+  recordDir: string;
+  /** Recording: the streams recorded (empty = every stream). */
+  recordStreams: string[];
+  /** Recording: a new file starts at the first keyframe after this many minutes. */
+  recordRotateMinutes: number;
+  /** Recording: files older than this are deleted, ms (0 = kept however old). */
+  recordMaxAgeMs: number;
+  /** Recording: past this many bytes in all, the oldest files are deleted (0 = no limit). */
+  recordMaxBytes: number;
+  /** Recording: bytes waiting for the disk per stream; past it fragments are dropped until the next keyframe. */
+  recordQueueBytes: number;
 }
 
 /** One raw TCP ingest port and the stream it feeds. */
@@ -84,6 +108,7 @@ interface IngestPort {
 
 type Kind =
   | "bool"
+  | "onoff"
   | "count"
   | "string"
   | "port"
@@ -98,7 +123,11 @@ type Kind =
   | "origins"
   | "redis"
   | "optionalPort"
-  | "fragment";
+  | "fragment"
+  | "path"
+  | "names"
+  | "minutes"
+  | "age";
 
 /** Loopback and private networks: a first run accepts publishers from this machine and the LAN only. */
 export const DEFAULT_INGEST_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
@@ -380,6 +409,54 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { key: "logLevel", flag: "--log-level", env: "SLUICE_LOG_LEVEL", kind: "level", default: "info", help: "info | warn | silent" },
   {
+    key: "hls",
+    flag: "--hls",
+    env: "SLUICE_HLS",
+    kind: "onoff",
+    default: "on",
+    help: "LL-HLS at /hls/<stream>/index.m3u8 for fMP4 streams (native, RTMP, MPEG-TS): on | off",
+  },
+  {
+    key: "hlsPartMs",
+    flag: "--hls-part-ms",
+    env: "SLUICE_HLS_PART_MS",
+    kind: "count",
+    default: "200",
+    help: "LL-HLS part target in ms (50-5000); parts aggregate whole fragments, so a longer fragment makes a longer part",
+  },
+  {
+    key: "hlsSegments",
+    flag: "--hls-segments",
+    env: "SLUICE_HLS_SEGMENTS",
+    kind: "count",
+    default: "12",
+    help: "LL-HLS complete segments per playlist (3-1000; delta updates skip only what lies over 6 target durations back)",
+  },
+  {
+    key: "hlsMaxBytes",
+    flag: "--hls-max-bytes",
+    env: "SLUICE_HLS_MAX_BYTES",
+    kind: "bytes",
+    default: "64MiB",
+    help: "LL-HLS media held per stream; the oldest segments go first",
+  },
+  {
+    key: "hlsMaxWaiters",
+    flag: "--hls-max-waiters",
+    env: "SLUICE_HLS_MAX_WAITERS",
+    kind: "count",
+    default: "4096",
+    help: "LL-HLS requests held at once per stream (blocking reloads, hinted parts); more get 503",
+  },
+  {
+    key: "hlsEndedSeconds",
+    flag: "--hls-ended-seconds",
+    env: "SLUICE_HLS_ENDED_SECONDS",
+    kind: "seconds",
+    default: "30",
+    help: "how long an ended stream's LL-HLS playlist (with EXT-X-ENDLIST) stays, before its memory is freed",
+  },
+  {
     key: "redis",
     flag: "--redis",
     env: "SLUICE_REDIS",
@@ -394,6 +471,54 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "seconds",
     default: "5",
     help: "cluster mode: a node's claim on a stream lasts this long unrenewed (a crashed node's streams end on other nodes and can be published elsewhere after it)",
+  },
+  {
+    key: "recordDir",
+    flag: "--record",
+    env: "SLUICE_RECORD",
+    kind: "path",
+    default: "",
+    help: "record publisher sessions into this directory (fMP4, WebM for WebM streams; empty: off)",
+  },
+  {
+    key: "recordStreams",
+    flag: "--record-streams",
+    env: "SLUICE_RECORD_STREAMS",
+    kind: "names",
+    default: "",
+    help: "comma-separated streams to record (empty: every stream)",
+  },
+  {
+    key: "recordRotateMinutes",
+    flag: "--record-rotate-minutes",
+    env: "SLUICE_RECORD_ROTATE_MINUTES",
+    kind: "minutes",
+    default: "10",
+    help: "start a new recording file at the first keyframe after this many minutes (fractions allowed)",
+  },
+  {
+    key: "recordMaxAgeMs",
+    flag: "--record-max-age",
+    env: "SLUICE_RECORD_MAX_AGE",
+    kind: "age",
+    default: "0",
+    help: 'delete recordings older than this, e.g. "48h", "7d", "90m", "30s" (0: keep)',
+  },
+  {
+    key: "recordMaxBytes",
+    flag: "--record-max-bytes",
+    env: "SLUICE_RECORD_MAX_BYTES",
+    kind: "bytes",
+    default: "0",
+    help: "delete the oldest recordings while all of them together exceed this (0: no limit)",
+  },
+  {
+    key: "recordQueueBytes",
+    flag: "--record-queue-bytes",
+    env: "SLUICE_RECORD_QUEUE_BYTES",
+    kind: "bytes",
+    default: "32MiB",
+    help: "bytes per stream waiting for the disk; past it fragments are dropped until the next keyframe (counted)",
   },
 ];
 
@@ -416,6 +541,14 @@ const UNITS: Record<string, number> = {
   gb: 1e9,
   gib: 1024 ** 3,
 };
+
+/** Milliseconds per unit of `--record-max-age`. */
+const AGE_UNITS = new Map([
+  ["s", 1e3],
+  ["m", 6e4],
+  ["h", 3.6e6],
+  ["d", 8.64e7],
+]);
 
 /** Result of parsing: either a config to run with, or a request for help. */
 export type ParsedArgs = { help: true } | { help: false; config: Config };
@@ -466,6 +599,9 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
     case "bool":
       if (!["true", "false", "1", "0", "yes", "no"].includes(value)) throw bad("true or false");
       return ["true", "1", "yes"].includes(value);
+    case "onoff":
+      if (!["on", "off", "true", "false"].includes(value)) throw bad("on or off");
+      return value === "on" || value === "true";
     case "count": {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n < 1 || n > 1_000_000) throw bad("a whole number from 1 to 1000000");
@@ -557,6 +693,27 @@ function convert(o: OptionSpec, value: string, source: string): unknown {
       return value;
     case "redis":
       return value === "" ? "" : redisUrl(value, bad);
+    case "path":
+      if (/[\0\n\r]/.test(value)) throw bad("a directory path");
+      return value.trim();
+    case "names": {
+      const names = value
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (names.some((n) => !STREAM_NAME_RE.test(n))) throw bad("a comma-separated list of stream names (1-64 letters, digits, _ or -)");
+      return names;
+    }
+    case "minutes": {
+      const n = Number(value);
+      if (!/^\d+(\.\d+)?$/.test(value) || n < 0.01 || n > 1440) throw bad("a number of minutes from 0.01 to 1440");
+      return n;
+    }
+    case "age": {
+      const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/i.exec(value.trim());
+      if (!m || (m[2] === undefined && Number(m[1]) !== 0)) throw bad('an age with a unit such as "30s", "90m", "48h" or "7d" (0: keep)');
+      return Math.round(Number(m[1]) * AGE_UNITS.get((m[2] ?? "s").toLowerCase())!);
+    }
   }
 }
 
@@ -595,6 +752,11 @@ function validate(c: Config): void {
     );
   }
   if (c.maxViewerMessageBytes < 128) throw new ConfigError("--max-viewer-message-bytes must be at least 128 bytes");
+  if (c.hlsPartMs < 50 || c.hlsPartMs > 5000) throw new ConfigError(`--hls-part-ms must be from 50 to 5000 (got ${c.hlsPartMs})`);
+  if (c.hlsSegments < 3 || c.hlsSegments > 1000)
+    throw new ConfigError(`--hls-segments must be from 3 to 1000 (got ${c.hlsSegments}): a live playlist lists at least three segments`);
+  if (c.hlsMaxBytes < 1024 * 1024)
+    throw new ConfigError(`--hls-max-bytes must be at least 1MiB (got ${c.hlsMaxBytes}): a segment in progress must fit`);
   const ingests = [{ port: c.ingestPort, stream: c.ingestStream }, ...c.extraIngests];
   const tcpPorts = [...ingests.map((i) => i.port), c.httpPort, c.rtmpPort ?? 0].filter((p) => p !== 0);
   const dupPort = tcpPorts.find((p, i) => tcpPorts.indexOf(p) !== i);
@@ -611,6 +773,8 @@ function validate(c: Config): void {
     throw new ConfigError(
       `stream "${dupName}" is fed by two ingest ports (TCP or UDP); one stream has one publisher, so give each port its own stream name`,
     );
+  if (c.recordDir !== "" && c.recordQueueBytes < 1024 * 1024)
+    throw new ConfigError(`--record-queue-bytes must be at least 1MiB (got ${c.recordQueueBytes}): a keyframe fragment must fit`);
   if (c.clusterLeaseSeconds < 1 || c.clusterLeaseSeconds > 300) {
     throw new ConfigError(
       `--cluster-lease-seconds must be from 1 to 300 (got ${c.clusterLeaseSeconds}): it is renewed every third of it, and a crashed node's streams stay claimed that long`,

@@ -1,13 +1,16 @@
 import { resolve } from "node:path";
 import type { Cluster } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
+import { HlsViews } from "./hls/hls-views.ts";
 import { PublisherAdmission } from "./ingest/admission.ts";
 import { startIdleWatchdog } from "./ingest/idle-watchdog.ts";
 import { listenRtmpIngest, type RtmpIngest } from "./ingest/rtmp-listener.ts";
 import { listenTcpIngest, type TcpIngest } from "./ingest/tcp.ts";
 import { listenUdpIngest, type UdpIngest } from "./ingest/udp.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createRecorder, type Recorder } from "./record/recorder.ts";
 import { createFanout } from "./server/fanout.ts";
+import { createHlsRoutes } from "./server/hls-routes.ts";
 import { startHttpServer } from "./server/http-server.ts";
 import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
@@ -26,6 +29,8 @@ export interface Sluice {
   /** UDP MPEG-TS ingest ports by the stream they feed. */
   udpPorts: ReadonlyMap<string, number>;
   registry: StreamRegistry;
+  /** With --record: the recorder (files, retention, counters). */
+  recorder: Recorder | undefined;
   /** Stops accepting, tells viewers `ended`, closes everything. */
   stop(): Promise<void>;
 }
@@ -45,6 +50,18 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const fanout = createFanout(config, log);
   // Views that follow every stream change after the WebSocket fan-out (LL-HLS, recording).
   const views: StreamSink[] = [];
+  const hls = config.hls
+    ? new HlsViews({
+        partTarget: config.hlsPartMs / 1000,
+        segments: config.hlsSegments,
+        maxBytes: config.hlsMaxBytes,
+        endedKeepMs: config.hlsEndedSeconds * 1000,
+        log: (event, fields) => log.info(event, fields),
+      })
+    : undefined;
+  if (hls) views.push(hls);
+  const recorder = config.recordDir ? createRecorder(config, log) : undefined;
+  if (recorder) views.push(recorder);
   const local = teeSinks(fanout, ...views);
   // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
   const cluster: Cluster | undefined = config.redis
@@ -72,8 +89,12 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     admission,
     fanout,
     cluster: cluster?.routes,
+    hls: createHlsRoutes({ views: hls, config, log }),
+    recorder,
   });
-  cluster?.attach(local);
+  // Streams followed from another node (only while they have viewers here) are recorded by their
+  // publishing node, not again here: followers get the fan-out and LL-HLS only.
+  cluster?.attach(hls ? teeSinks(fanout, hls) : fanout);
   const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];
   const udp: UdpIngest[] = [];
@@ -102,6 +123,8 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     stopWatchdog();
     await http.stop();
     await cluster?.stop();
+    await recorder?.stop();
+    hls?.close();
     throw e;
   }
   log.info("http-listening", { address: `${config.httpHost}:${http.server.port}` });
@@ -112,6 +135,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
     rtmpPort: rtmp?.port,
     udpPorts: new Map(config.udpIngests.map((f, i) => [f.stream, udp[i]!.port])),
     registry,
+    recorder,
     async stop() {
       // Stop accepting publishers, end every stream (viewers get `ended`), then close viewers with 1001.
       stopWatchdog();
@@ -121,6 +145,8 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
       admission.closeAll({ reason: "shutdown", message: "the server is shutting down" });
       await http.stop();
       await cluster?.stop();
+      await recorder?.stop();
+      hls?.close();
     },
   };
 }

@@ -5,7 +5,8 @@
  *   <script type="module" src="/sluice-player.js"></script>
  *   <sluice-player src="ws://host:8080/ws/live" stats></sluice-player>
  *
- * Attributes: `src` (WebSocket URL; default `ws(s)://<page host>/ws/<stream>`), `stream` (default
+ * Attributes: `src` (WebSocket URL; default `ws(s)://<page host>/ws/<stream>`; an http(s) `….m3u8` URL
+ * plays that HLS playlist as a recording), `stream` (default
  * `live`), `target-latency` (seconds or `auto`), `muted` (default true; `muted="false"` tries sound),
  * `controls`, `stats`.
  * Properties: `state`, `stats`, `video`, `latency`, `latencyKind`, `targetLatency`, `src`.

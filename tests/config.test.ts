@@ -74,6 +74,56 @@ describe("config", () => {
     expect(() => parseConfig(argv, {})).toThrow(message);
   });
 
+  test("recording: off by default; directory, stream selection, rotation, age with units, bytes, queue", () => {
+    const d = cfg([]);
+    expect([d.recordDir, d.recordStreams, d.recordRotateMinutes, d.recordMaxAgeMs, d.recordMaxBytes, d.recordQueueBytes]).toEqual([
+      "",
+      [],
+      10,
+      0,
+      0,
+      32 * 1024 * 1024,
+    ]);
+    const c = cfg(["--record", "/var/rec", "--record-streams", "cam1, cam2", "--record-rotate-minutes", "0.5", "--record-max-age", "48h"]);
+    expect([c.recordDir, c.recordStreams, c.recordRotateMinutes, c.recordMaxAgeMs]).toEqual([
+      "/var/rec",
+      ["cam1", "cam2"],
+      0.5,
+      48 * 3_600_000,
+    ]);
+    expect(cfg(["--record-max-age", "7d"]).recordMaxAgeMs).toBe(7 * 86_400_000);
+    expect(cfg(["--record-max-age", "90m"]).recordMaxAgeMs).toBe(90 * 60_000);
+    expect(cfg([], { SLUICE_RECORD_MAX_BYTES: "20GiB" }).recordMaxBytes).toBe(20 * 1024 ** 3);
+    expect(() => cfg(["--record-max-age", "48"])).toThrow(/"30s", "90m", "48h" or "7d"/);
+    expect(() => cfg(["--record-streams", "ok,bad name"])).toThrow(/comma-separated list of stream names/);
+    expect(() => cfg(["--record-rotate-minutes", "0"])).toThrow(/minutes from 0.01 to 1440/);
+    expect(() => cfg(["--record", "/r", "--record-queue-bytes", "100KiB"])).toThrow(/--record-queue-bytes must be at least 1MiB/);
+  });
+
+  test("LL-HLS: on by default with 200 ms parts; on|off, ranges and caps checked with what to fix", () => {
+    const d = cfg([]);
+    expect([d.hls, d.hlsPartMs, d.hlsSegments, d.hlsMaxBytes, d.hlsMaxWaiters, d.hlsEndedSeconds]).toEqual([
+      true,
+      200,
+      12,
+      64 << 20,
+      4096,
+      30,
+    ]);
+    expect(cfg(["--hls", "off"]).hls).toBe(false);
+    expect(cfg([], { SLUICE_HLS: "off" }).hls).toBe(false);
+    expect(cfg(["--hls-part-ms", "333", "--hls-segments", "20", "--hls-max-bytes", "16MiB"])).toMatchObject({
+      hlsPartMs: 333,
+      hlsSegments: 20,
+      hlsMaxBytes: 16 << 20,
+    });
+    expect(() => cfg(["--hls", "maybe"])).toThrow(/--hls = "maybe" is not on or off/);
+    expect(() => cfg(["--hls-part-ms", "20"])).toThrow(/--hls-part-ms must be from 50 to 5000/);
+    expect(() => cfg(["--hls-segments", "2"])).toThrow(/--hls-segments must be from 3 to 1000/);
+    expect(() => cfg(["--hls-max-bytes", "100KiB"])).toThrow(/--hls-max-bytes must be at least 1MiB/);
+    expect(() => cfg(["--hls-max-waiters", "0"])).toThrow(/--hls-max-waiters/);
+  });
+
   test("a bad environment variable is named in the error", () => {
     expect(() => parseConfig([], { SLUICE_INGEST_PORT: "x" })).toThrow(/environment variable SLUICE_INGEST_PORT = "x"/);
   });

@@ -7,11 +7,14 @@ import { type Config, STREAM_NAME_RE } from "../config.ts";
 import type { PublisherAdmission } from "../ingest/admission.ts";
 import { ingestHttp } from "../ingest/http.ts";
 import type { Logger } from "../log.ts";
+import type { Recorder } from "../record/recorder.ts";
 import type { StreamRegistry } from "../stream/registry.ts";
 import type { ServerCounters } from "../stream/server-counters.ts";
 import type { ViewerData } from "./fanout.ts";
+import type { HlsRoutes } from "./hls-routes.ts";
 import { renderMetrics } from "./metrics.ts";
 import { PLAYER_MAP_PATH, PLAYER_PATH, type PlayerBundle, playerMapResponse, playerResponse, withPlayerUrl } from "./player-bundle.ts";
+import { mountRecordingRoutes } from "./recording-routes.ts";
 import { assetResponse, plainAsset } from "./static-assets.ts";
 import { streamJson } from "./stream-json.ts";
 import { checkViewer } from "./viewer-access.ts";
@@ -30,6 +33,10 @@ export interface AppDeps {
   admission: PublisherAdmission;
   /** Cluster mode only (src/cluster). */
   cluster?: ClusterRoutes;
+  /** With --record: the recordings API, files and VOD playlists (src/server/recording-routes.ts). */
+  recorder?: Recorder;
+  /** LL-HLS: /hls/:stream/index.m3u8 and its media (src/server/hls-routes.ts). */
+  hls?: HlsRoutes;
 }
 
 /** What the routes need from cluster mode. */
@@ -98,10 +105,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get(
     "/metrics",
     () =>
-      new Response(renderMetrics(registry, counters, process.memoryUsage()), {
+      new Response(renderMetrics(registry, counters, process.memoryUsage(), deps.recorder?.stats.families(), deps.hls?.metrics()), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       }),
   );
+
+  // Before the live HLS routes: /hls/:stream/vod.m3u8 is the recordings' playlist.
+  if (deps.recorder) mountRecordingRoutes(app, { store: deps.recorder.store, config, log, counters });
+  deps.hls?.mount(app);
 
   app.on(["PUT", "POST"], "/ingest/:name", (c) => {
     const { address, port } = peer(c.env, c.req.raw);

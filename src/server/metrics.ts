@@ -18,7 +18,13 @@ interface Family {
  * `# HELP` and `# TYPE` per family, samples grouped under it, label values escaped, counters `_total`,
  * histograms as cumulative `_bucket{le}` (ending with `+Inf`), `_sum` and `_count`.
  */
-export function renderMetrics(registry: StreamRegistry, counters: ServerCounters, memory: { rss: number }): string {
+export function renderMetrics(
+  registry: StreamRegistry,
+  counters: ServerCounters,
+  memory: { rss: number },
+  recording: readonly Family[] = [],
+  hls: readonly Family[] = [],
+): string {
   const streams = registry.all();
   const per = (fn: (s: Stream) => number): Sample[] => streams.map((s) => [{ stream: s.name }, fn(s)]);
   const families: Family[] = [
@@ -148,7 +154,7 @@ export function renderMetrics(registry: StreamRegistry, counters: ServerCounters
       samples: [[{}, memory.rss]],
     },
   ];
-  return families.map(renderFamily).join("");
+  return [...families, ...recording, ...hls].map(renderFamily).join("");
 }
 
 /** The latency histogram of each kind `s`'s viewers reported: cumulative buckets, sum and count. */

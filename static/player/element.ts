@@ -1,5 +1,8 @@
 /**
  * `<sluice-player>`: plays a Sluice live stream from its WebSocket with Media Source Extensions.
+ * Without MediaSource and ManagedMediaSource but with native HLS it plays the stream's LL-HLS
+ * playlist instead (native-hls.ts: no WebSocket, so no viewer reports). A `src` naming an HLS
+ * playlist (`….m3u8`, a recording) is played by the VOD loader (vod-player.ts) with native controls.
  *
  * Attributes: `src`, `stream`, `target-latency`, `muted`, `controls`, `stats` (see player-config.ts).
  * Properties: `state`, `stats`, `video`, `latency`, `latencyKind`, `targetLatency`, `src`.
@@ -11,14 +14,17 @@
 import { AutoTarget } from "./auto-target.ts";
 import { autoplay } from "./autoplay.ts";
 import { Cadence } from "./cadence.ts";
+import { isPlaylistUrl, liveHlsUrl } from "./hls-url.ts";
 import { LatencyMeter, type LatencySample } from "./latency-meter.ts";
 import { LiveEdgeController } from "./live-edge.ts";
 import { mediaSourceClass } from "./mse-sink.ts";
-import { CONFIG_ATTRIBUTES, type PlayerConfig, readConfig } from "./player-config.ts";
+import { HLS_MIME, NativeHls, playsHlsNatively } from "./native-hls.ts";
+import { boolAttr, CONFIG_ATTRIBUTES, type PlayerConfig, readConfig } from "./player-config.ts";
 import { formatStats, type SluiceStats, StatsMeter, snapshotStats } from "./player-stats.ts";
 import { Session } from "./session.ts";
 import { type PlayerState, type StateChangeDetail, stateText } from "./state.ts";
 import { PlayerView } from "./view.ts";
+import { VodPlayer } from "./vod-player.ts";
 
 const TICK_MS = 250;
 
@@ -34,6 +40,11 @@ export class SluicePlayerElement extends HTMLElement {
   readonly #edge: LiveEdgeController;
   #config: PlayerConfig | undefined;
   #session: Session | undefined;
+  /** The other two ways to play: the browser's own HLS, and a recording through the VOD loader. */
+  #native: NativeHls | undefined;
+  #vod: VodPlayer | undefined;
+  /** `src` names an HLS playlist (a recording), not a live stream. */
+  #recording = false;
   #statsMeter = new StatsMeter();
   #timer: ReturnType<typeof setInterval> | undefined;
   #state: PlayerState = "connecting";
@@ -115,8 +126,8 @@ export class SluicePlayerElement extends HTMLElement {
     const p = this.#session?.pipeline;
     return snapshotStats(this.video, this.#statsMeter, {
       state: this.#state,
-      mime: p?.mime ?? "",
-      format: p?.format ?? "",
+      mime: p?.mime ?? this.#vod?.mime ?? (this.#native ? HLS_MIME : ""),
+      format: p?.format ?? (this.#vod ? "fmp4" : this.#native ? "hls" : ""),
       latency: this.#latency,
       targetLatency: this.targetLatency,
       reconnects: this.#session?.connection.reconnects ?? 0,
@@ -131,7 +142,7 @@ export class SluicePlayerElement extends HTMLElement {
 
   /** Seeks to the live edge now (if more than 0.2 s behind it). */
   jumpToLive(): void {
-    this.#edge.jumpToEdge(performance.now());
+    if (!this.#recording) this.#edge.jumpToEdge(performance.now());
   }
 
   /** Drops the connection and the media buffer and starts over. */
@@ -156,10 +167,26 @@ export class SluicePlayerElement extends HTMLElement {
 
   #start(): void {
     const config = readConfig(this);
+    this.#recording = isPlaylistUrl(config.src);
     this.#applyConfig(config, true);
     this.#statsMeter = new StatsMeter();
     this.#setState("connecting", "");
-    if (!mediaSourceClass()) return this.#setState("unsupported", "this browser has no Media Source Extensions");
+    const mse = mediaSourceClass() !== undefined;
+    if (this.#recording) {
+      if (mse) this.#startVod(config.src);
+      else if (playsHlsNatively(this.video)) this.#startNative(config.src, false);
+      else return this.#setState("unsupported", "this browser has neither Media Source Extensions nor native HLS");
+      this.#timer = setInterval(() => this.#tick(), TICK_MS);
+      return;
+    }
+    if (!mse) {
+      if (!playsHlsNatively(this.video))
+        return this.#setState("unsupported", "this browser has neither Media Source Extensions nor native HLS");
+      this.#startNative(liveHlsUrl(config.src, this.getAttribute("stream")?.trim() || "live"), true);
+      this.#meter.start();
+      this.#timer = setInterval(() => this.#tick(), TICK_MS);
+      return;
+    }
     this.#session = new Session(config.src, {
       video: this.video,
       cadence: this.#cadence,
@@ -175,9 +202,38 @@ export class SluicePlayerElement extends HTMLElement {
     document.addEventListener("visibilitychange", this.#onVisibility);
   }
 
+  #startNative(url: string, live: boolean): void {
+    this.#native = new NativeHls(url, live, {
+      video: this.video,
+      setState: (state, detail) => this.#setState(state, detail),
+      play: () => this.#play(),
+    });
+    this.#native.start();
+  }
+
+  #startVod(url: string): void {
+    this.#vod = new VodPlayer(url, {
+      video: this.video,
+      stats: this.#statsMeter,
+      setState: (state, detail) => this.#setState(state, detail),
+      play: () => this.#play(),
+      live: (playlist) => {
+        // Not a recording (no EXT-X-ENDLIST): live playback is the WebSocket's job, or the browser's own HLS.
+        this.#vod = undefined;
+        if (playsHlsNatively(this.video)) this.#startNative(playlist, true);
+        else this.#setState("unsupported", "a live HLS playlist: play live streams from their WebSocket (src ws://…/ws/<stream>)");
+      },
+    });
+    void this.#vod.start();
+  }
+
   #stop(): void {
     clearInterval(this.#timer);
     document.removeEventListener("visibilitychange", this.#onVisibility);
+    this.#native?.stop();
+    this.#native = undefined;
+    this.#vod?.stop();
+    this.#vod = undefined;
     this.#session?.stop();
     this.#session = undefined;
     this.#meter.stop();
@@ -189,7 +245,8 @@ export class SluicePlayerElement extends HTMLElement {
     this.#config = config;
     const v = this.video;
     if (initial || previous?.muted !== config.muted) v.muted = config.muted;
-    v.controls = config.controls;
+    // A recording gets the video's own controls (seek bar) unless `controls="false"`.
+    v.controls = this.#recording ? boolAttr(this.getAttribute("controls"), true) : config.controls;
     this.#view.showUnmute(v.muted);
     if (initial || previous?.stats !== config.stats) this.#showStats(config.stats);
   }
@@ -199,7 +256,9 @@ export class SluicePlayerElement extends HTMLElement {
     this.#state = state;
     this.#detail = detail;
     const text = stateText(state, detail);
-    this.#view.setStatus(text, state === "playing" ? "badge" : state === "error" || state === "unsupported" ? "error" : "overlay");
+    // A recording playing shows no "● playing" badge: it is not live, and its controls say enough.
+    const shown = state === "playing" && this.#recording ? "" : text;
+    this.#view.setStatus(shown, state === "playing" ? "badge" : state === "error" || state === "unsupported" ? "error" : "overlay");
     if (changed) this.dispatchEvent(new CustomEvent<StateChangeDetail>("statechange", { detail: { state, message: text } }));
   }
 
@@ -207,10 +266,11 @@ export class SluicePlayerElement extends HTMLElement {
     const now = performance.now();
     if (this.#session) this.#edge.tick(now);
     this.#statsMeter.tick(now, this.video);
-    this.#latency = this.#meter.sample();
+    this.#latency = this.#recording ? { latency: Number.NaN, kind: "buffer" } : this.#meter.sample();
     if (!Number.isNaN(this.#latency.latency)) this.dispatchEvent(new CustomEvent("latency", { detail: { ...this.#latency } }));
     if (this.#view.statsVisible) this.#view.renderStats(formatStats(this.stats));
     this.#session?.tick(now);
+    this.#vod?.pump();
   }
 
   #showStats(visible: boolean): void {
@@ -228,6 +288,6 @@ export class SluicePlayerElement extends HTMLElement {
 
   /** Back from the background: whatever the browser did meanwhile, return to the live edge now. */
   readonly #onVisibility = (): void => {
-    if (document.visibilityState === "visible") this.#edge.catchUp(performance.now());
+    if (document.visibilityState === "visible" && this.#session) this.#edge.catchUp(performance.now());
   };
 }

@@ -3,11 +3,15 @@
  *
  * - `src`: WebSocket URL; relative and http(s) URLs are resolved against the page and mapped to
  *   ws(s). Without `src`: `ws(s)://<location.host>/ws/<stream>`, `stream` defaulting to `live`.
+ *   An http(s) URL ending in `.m3u8` (an HLS playlist: a recording's `/hls/<stream>/vod.m3u8?…`)
+ *   is kept as it is: the player plays it as a recording (see vod-player.ts).
  * - `target-latency`: seconds (> 0), or absent / `auto`.
  * - `muted`: default true; `muted="false"` (or `0`, `no`, `off`) starts with sound (browsers may
  *   refuse: the player then falls back to muted and shows the unmute button).
  * - `controls`, `stats`: boolean attributes (present and not false/0/no/off).
  */
+
+import { isPlaylistUrl } from "./hls-url.ts";
 
 export interface PlayerConfig {
   src: string;
@@ -36,6 +40,7 @@ export function resolveSrc(src: string | null, stream: string | null, loc: Locat
   const wsScheme = loc.protocol === "https:" ? "wss:" : "ws:";
   if (src && src.trim() !== "") {
     const url = new URL(src.trim(), loc.href);
+    if (isPlaylistUrl(url.href)) return url.href;
     if (url.protocol === "http:") url.protocol = "ws:";
     else if (url.protocol === "https:") url.protocol = "wss:";
     return url.href;

@@ -1,10 +1,10 @@
 /** The player's coarse state, and how the overlay words it. */
 
 /**
- * - `connecting`: opening (or re-opening after a close) the WebSocket.
+ * - `connecting`: opening (or re-opening after a close) the WebSocket, or loading an HLS playlist.
  * - `waiting`: connected; the stream has no publisher yet.
  * - `playing`: a stream is live and being played.
- * - `ended`: the publisher left; the socket stays open for its return.
+ * - `ended`: the publisher left; the socket stays open for its return (a recording: its end was played).
  * - `unsupported`: this browser cannot play the stream (codec or no MSE).
  * - `error`: the server reported an error, refused the connection (1008), or playback failed repeatedly.
  */
@@ -27,7 +27,7 @@ export function stateText(state: PlayerState, detail: string): string {
     case "playing":
       return "playing";
     case "ended":
-      return "stream ended — waiting for it to return";
+      return detail || "stream ended — waiting for it to return";
     case "unsupported":
       return detail.includes("/") ? `unsupported codec: ${detail}` : `unsupported: ${detail}`;
     case "error":
