@@ -6,9 +6,9 @@
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
-import { LiveWindow } from "./live-window.ts";
+import { LiveWindow, type LiveWindowOptions } from "./live-window.ts";
 import { newEpoch } from "./media-names.ts";
-import { type BuildEvent, PartBuilder, type TimedFragment } from "./part-builder.ts";
+import { type BuildEvent, PartBuilder, type PartBuilderOptions, type TimedFragment } from "./part-builder.ts";
 
 export interface HlsViewsOptions {
   /** Part target, seconds. */
@@ -21,6 +21,8 @@ export interface HlsViewsOptions {
   endedKeepMs: number;
   /** A keyframe starts a new segment once the current one is this long, seconds (default 0.5). */
   minSegment?: number;
+  /** The lowest EXT-X-TARGETDURATION, seconds (default 1). */
+  minTargetDuration?: number;
   /** One line per event that matters (the stream name among the fields). */
   log?: (event: string, fields: Record<string, string | number>) => void;
 }
@@ -33,6 +35,17 @@ interface HlsStream {
   /** Wallclock of a media time: the publisher's (`prft`) when known, else the arrival of the first fragment. */
   anchor: { wallMs: number; time: number } | undefined;
   freeTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface HlsWindowStats {
+  name: string;
+  bytes: number;
+  segments: number;
+  overflows: number;
+  dropped: number;
+  splits: number;
+  longParts: number;
+  longSegments: number;
 }
 
 /** A stream's HLS state as the routes see it. */
@@ -74,12 +87,24 @@ export class HlsViews implements StreamSink {
     };
   }
 
-  /** Per stream: bytes held, segments listed, and fragments dropped while waiting for a keyframe. */
-  *windows(): Iterable<{ name: string; bytes: number; segments: number; overflows: number; dropped: number }> {
+  /**
+   * Per stream: bytes held, segments listed, fragments dropped while waiting for a keyframe, segments
+   * split without a keyframe to keep the target duration, parts and segments over their fixed targets.
+   */
+  *windows(): Iterable<HlsWindowStats> {
     for (const [name, s] of this.streams) {
       if (!s.window) continue;
       const w = s.window;
-      yield { name, bytes: w.bytes, segments: w.segments.length, overflows: w.overflows, dropped: s.builder.dropped };
+      yield {
+        name,
+        bytes: w.bytes,
+        segments: w.segments.length,
+        overflows: w.overflows,
+        dropped: s.builder.dropped,
+        splits: s.builder.splits,
+        longParts: w.longParts,
+        longSegments: w.longSegments,
+      };
     }
   }
 
@@ -104,7 +129,9 @@ export class HlsViews implements StreamSink {
       s.window.newEpoch(epoch, init.bytes);
     } else {
       // A new session continues the old numbering while the ended playlist is still held.
-      s.window = new LiveWindow({ segments: this.opts.segments, maxBytes: this.opts.maxBytes }, epoch, init.bytes, s.window?.nextMsn ?? 0);
+      // A new playlist: its target duration and part target are fixed again from its first segment.
+      s.window = new LiveWindow(this.windowOptions(), epoch, init.bytes, s.window?.nextMsn ?? 0);
+      s.builder.setLimits(this.builderOptions());
     }
     s.builder.reset();
     this.opts.log?.("hls-epoch", { stream: stream.name, epoch, msn: s.window.nextMsn });
@@ -151,11 +178,24 @@ export class HlsViews implements StreamSink {
   private state(name: string): HlsStream {
     let s = this.streams.get(name);
     if (!s) {
-      const builder = new PartBuilder({ partTarget: this.opts.partTarget, minSegment: this.opts.minSegment ?? 0.5 });
+      const builder = new PartBuilder(this.builderOptions());
       s = { window: undefined, builder, webm: false, anchor: undefined, freeTimer: undefined };
       this.streams.set(name, s);
     }
     return s;
+  }
+
+  private windowOptions(): LiveWindowOptions {
+    const o: LiveWindowOptions = { segments: this.opts.segments, maxBytes: this.opts.maxBytes, partTarget: this.opts.partTarget };
+    if (this.opts.minTargetDuration !== undefined) o.minTargetDuration = this.opts.minTargetDuration;
+    return o;
+  }
+
+  /** The builder's limits: the configured part target until the window fixes its targets, then those. */
+  private builderOptions(w?: LiveWindow): PartBuilderOptions {
+    const minSegment = this.opts.minSegment ?? 0.5;
+    if (!w?.ready) return { partTarget: this.opts.partTarget, minSegment };
+    return { partTarget: w.partTarget, minSegment, maxSegment: w.maxSegment };
   }
 
   private timed(s: HlsStream, f: CachedFragment): TimedFragment {
@@ -172,9 +212,11 @@ export class HlsViews implements StreamSink {
   private apply(name: string, s: HlsStream, events: BuildEvent[]): void {
     const w = s.window;
     if (!w || events.length === 0) return;
+    const { ready, longParts, longSegments } = w;
     for (const e of events) {
       if (e.type === "segment-end") {
         w.endSegment();
+        if (!ready && w.ready) s.builder.setLimits(this.builderOptions(w));
         continue;
       }
       if (w.addPart(e.part) === "overflow") {
@@ -183,6 +225,12 @@ export class HlsViews implements StreamSink {
         break;
       }
     }
+    if (!ready && w.ready) this.opts.log?.("hls-targets", { stream: name, targetDuration: w.targetDuration, partTarget: w.partTarget });
+    // Logged once per window; the metrics count every one.
+    if (longParts === 0 && w.longParts > 0)
+      this.opts.log?.("hls-part-over-target", { stream: name, partTarget: w.partTarget, msn: w.last?.msn ?? -1 });
+    if (longSegments === 0 && w.longSegments > 0)
+      this.opts.log?.("hls-segment-over-target", { stream: name, targetDuration: w.targetDuration, msn: w.nextMsn - 1 });
     this.notify(name);
   }
 

@@ -35,7 +35,19 @@ export interface LiveWindowOptions {
   segments: number;
   /** Cap of the bytes held (window, segments still downloadable after leaving it, the open segment). */
   maxBytes: number;
+  /** The configured part target, seconds: PART-TARGET unless the first segment's parts are longer. */
+  partTarget: number;
+  /** The lowest EXT-X-TARGETDURATION, seconds (default 1). */
+  minTargetDuration?: number;
 }
+
+/**
+ * How far a segment may outlast EXT-X-TARGETDURATION: its EXTINF, rounded to the nearest integer, must
+ * not exceed it (RFC 8216bis §4.4.3.1); 50 ms are kept for a fragment longer than its estimate.
+ */
+const ROUNDING_ALLOWANCE = 0.45;
+/** Float rounding only. */
+const EPS = 1e-6;
 
 /** What `addPart` did: `overflow` means the open segment alone outgrew the cap and everything was dropped. */
 export type AddResult = "ok" | "overflow";
@@ -45,8 +57,11 @@ export type AddResult = "ok" | "overflow";
  * switches to a new init (the next segment gets EXT-X-DISCONTINUITY and its own EXT-X-MAP). Segments
  * leaving the playlist stay downloadable for as many segments again (RFC 8216bis §6.2.2), unless the
  * byte cap needs their room; the cap drops oldest first, and an open segment that alone outgrows it
- * drops everything (the next segment then starts at a keyframe after a discontinuity). `version`
- * changes with every change, for waiters and rendering caches.
+ * drops everything (the next segment then starts at a keyframe after a discontinuity). The target
+ * duration and part target are fixed when the first segment is complete (`ready`) and kept for the
+ * window's life, new epochs included (RFC 8216bis §6.2.1); parts and segments that still outlast them
+ * are counted (`longParts`, `longSegments`). `version` changes with every change, for waiters and
+ * rendering caches.
  */
 export class LiveWindow {
   readonly opts: LiveWindowOptions;
@@ -60,10 +75,20 @@ export class LiveWindow {
   nextMsn: number;
   /** EXT-X-DISCONTINUITY-SEQUENCE: discontinuities that left the playlist. */
   discontinuitySequence = 0;
-  /** EXT-X-TARGETDURATION: the ceiling of the longest segment seen, never lowered. */
-  targetDuration = 1;
-  /** The longest part seen, seconds rounded up to ms, never lowered (0 before the first part). */
+  /**
+   * EXT-X-TARGETDURATION, fixed for the life of this playlist (RFC 8216bis §6.2.1: it MUST NOT change) when
+   * the first segment is complete: its duration rounded up, at least `minTargetDuration`. 0 until then.
+   */
+  targetDuration = 0;
+  /**
+   * PART-TARGET, seconds (a multiple of 1 ms), fixed with the target duration: the configured part target,
+   * or the longest part of the first segment if longer (a part never splits a fragment). 0 until then.
+   */
   partTarget = 0;
+  /** Parts longer than PART-TARGET after it was fixed (a fragment longer than the target cannot be split). */
+  longParts = 0;
+  /** Segments whose EXTINF rounds above the target duration (a single fragment outlasting it). */
+  longSegments = 0;
   ended = false;
   version = 0;
   bytes = 0;
@@ -72,6 +97,7 @@ export class LiveWindow {
   private retired: LiveSegment[] = [];
   private readonly inits = new Map<string, Uint8Array>();
   private pendingDiscontinuity = false;
+  private longestPart = 0;
 
   constructor(opts: LiveWindowOptions, epoch: string, init: Uint8Array, firstMsn = 0) {
     this.opts = opts;
@@ -79,6 +105,16 @@ export class LiveWindow {
     this.inits.set(epoch, init);
     this.bytes = init.byteLength;
     this.nextMsn = firstMsn;
+  }
+
+  /** Whether the target duration and part target are fixed: the playlist may be served. */
+  get ready(): boolean {
+    return this.targetDuration > 0;
+  }
+
+  /** The longest a segment may last, seconds (unlimited until the target duration is fixed). */
+  get maxSegment(): number {
+    return this.ready ? this.targetDuration + ROUNDING_ALLOWANCE : Number.POSITIVE_INFINITY;
   }
 
   /** A new init segment: later media belongs to `epoch`, after a discontinuity. */
@@ -119,7 +155,8 @@ export class LiveWindow {
     seg.duration += p.duration;
     seg.size += p.bytes.byteLength;
     this.bytes += p.bytes.byteLength;
-    this.partTarget = Math.max(this.partTarget, Math.ceil(p.duration * 1000 - 1e-6) / 1000);
+    if (!this.ready) this.longestPart = Math.max(this.longestPart, p.duration);
+    else if (p.duration > this.partTarget + EPS) this.longParts++;
     this.version++;
     return this.enforceCap();
   }
@@ -139,7 +176,11 @@ export class LiveWindow {
     seg.bytes = bytes;
     seg.complete = true;
     this.segments.push(seg);
-    this.targetDuration = Math.max(this.targetDuration, Math.ceil(seg.duration - 1e-6));
+    if (!this.ready) {
+      this.targetDuration = Math.max(this.opts.minTargetDuration ?? 1, Math.ceil(seg.duration - EPS));
+      const longest = Math.max(this.opts.partTarget, this.longestPart);
+      this.partTarget = Math.ceil(longest * 1000 - EPS * 1000) / 1000;
+    } else if (Math.round(seg.duration) > this.targetDuration) this.longSegments++;
     while (this.segments.length > this.opts.segments) this.retire(this.segments.shift()!);
     while (this.retired.length > this.opts.segments) this.drop(this.retired.shift()!);
     this.pruneInits();

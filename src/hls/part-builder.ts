@@ -37,6 +37,11 @@ export interface PartBuilderOptions {
   /** Parts are cut so that they last at most this long (unless a single fragment is longer), seconds. */
   partTarget: number;
   /**
+   * A segment is closed at a part boundary before it would outlast this, seconds (default: no limit),
+   * even without a keyframe: the next segment then starts with an INDEPENDENT=NO part.
+   */
+  maxSegment?: number;
+  /**
    * A keyframe starts a new media segment once the current one is at least this long, seconds (so
    * audio-only and all-intra streams, where every fragment is a keyframe, still get real segments).
    * A keyframe that starts no segment does not cut a part either: only a segment's last part and
@@ -45,26 +50,35 @@ export interface PartBuilderOptions {
   minSegment: number;
 }
 
-/** Timing slack: a part this much over the target still counts as within it. */
-const SLACK = 0.0005;
+/** Timing slack for float rounding only: a part this much over the target still counts as within it. */
+const SLACK = 1e-6;
 
 /**
- * Groups fragments into parts of at most `partTarget` (whole fragments only) and parts into media
- * segments that start at a keyframe. A fragment's duration is the next fragment's start minus its own
- * start, so a part is finished when the fragment after it arrives. Before a stream's first keyframe
- * (and after `reset`) fragments are dropped: a segment must start decodable.
+ * Groups fragments into parts of at most `partTarget` (whole fragments only: a longer fragment is a
+ * part of its own, and the part before it is closed early) and parts into media segments that start at
+ * a keyframe, or at a part boundary when the next fragment would make the segment outlast `maxSegment`.
+ * A fragment's duration is the next fragment's start minus its own start, so a part is finished when
+ * the fragment after it arrives. Before a stream's first keyframe (and after `reset`) fragments are
+ * dropped: a stream's first segment starts decodable.
  */
 export class PartBuilder {
-  private readonly opts: PartBuilderOptions;
+  private opts: Required<PartBuilderOptions>;
   private pending: TimedFragment[] = [];
   private segmentStartTime = Number.NaN;
   private pendingStartsSegment = false;
   private lastGap: number | undefined;
   /** Fragments dropped while waiting for a keyframe. */
   dropped = 0;
+  /** Segments closed without a keyframe after them because the next fragment would outlast `maxSegment`. */
+  splits = 0;
 
   constructor(opts: PartBuilderOptions) {
-    this.opts = opts;
+    this.opts = { maxSegment: Number.POSITIVE_INFINITY, ...opts };
+  }
+
+  /** New limits from the next fragment on (a playlist fixes them once its first segment is complete). */
+  setLimits(opts: PartBuilderOptions): void {
+    this.opts = { maxSegment: Number.POSITIVE_INFINITY, ...opts };
   }
 
   /** Whether no segment is open (waiting for a keyframe). */
@@ -93,6 +107,14 @@ export class PartBuilder {
       return out;
     }
     const estimate = f.duration ?? this.lastGap ?? 0;
+    if (f.time - this.segmentStartTime + estimate > this.opts.maxSegment + SLACK) {
+      // RFC 8216bis §6.2.1: a segment MUST NOT outlast the target duration, while cutting at a keyframe is
+      // only a SHOULD; without EXT-X-INDEPENDENT-SEGMENTS (§4.4.2.1) a segment may start mid-GOP.
+      out.push(this.close(f.time - first.time), { type: "segment-end" });
+      this.open(f, true);
+      this.splits++;
+      return out;
+    }
     if (f.time - first.time + estimate > this.opts.partTarget + SLACK) {
       out.push(this.close(f.time - first.time));
       this.open(f, false);

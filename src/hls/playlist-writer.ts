@@ -57,7 +57,9 @@ export function skippableSegments(w: LiveWindow): number {
  * Each segment: EXT-X-DISCONTINUITY when it follows one, EXT-X-MAP when its epoch differs from the
  * previous listed segment's, EXT-X-PROGRAM-DATE-TIME, its EXT-X-PART tags when it lies within three
  * target durations of the end (§6.2.2), then EXTINF + URI once complete. Then EXT-X-PRELOAD-HINT for
- * the next part, or EXT-X-ENDLIST once the publisher left.
+ * the next part, or EXT-X-ENDLIST once the publisher left. The window must be `ready` (its target
+ * duration and part target fixed). Never EXT-X-INDEPENDENT-SEGMENTS: a segment closed to stay within the
+ * target duration starts mid-GOP, its first part without INDEPENDENT=YES (§4.4.2.1, §6.2.1).
  */
 export function writeLivePlaylist(w: LiveWindow, opts: PlaylistOptions = {}): string {
   const q = opts.query ?? "";

@@ -35,6 +35,8 @@ type WaitResult = "ready" | "timeout" | "refused" | "aborted";
 
 /** Longest blocking wait, whatever the target duration. */
 const MAX_WAIT_MS = 30_000;
+/** How long a playlist request is held while the stream's first segment is not complete yet. */
+const FIRST_SEGMENT_WAIT_MS = 6_000;
 /** Verified viewer tokens remembered (HMAC checks are not free with a thousand players). */
 const TOKEN_CACHE = 4096;
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -48,7 +50,9 @@ const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
  * valid `?token=` is carried into every URI of the playlist. Media is immutable and cacheable for a
  * year (names are unique per content), playlists for a second (30 s for blocking answers, whose
  * content is fixed by the request), errors never. CORS on every answer and OPTIONS preflights.
- * Waiters per stream are capped (`hlsMaxWaiters`, then 503 at once).
+ * Waiters per stream are capped (`hlsMaxWaiters`, then 503 at once). A stream's playlist is first
+ * served once its first segment is complete (a request before is held up to 6 s, then 503): its target
+ * duration and part target are fixed from that segment. HEAD is answered like GET without a body (Hono).
  */
 export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
   const { views, config, log } = deps;
@@ -67,13 +71,13 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
       ? { "access-control-allow-origin": origin, vary: "Origin" }
       : { vary: "Origin" };
   };
+  const encoder = new TextEncoder();
   const answer = (kind: Kind, status: number, body: string | Uint8Array, headers: Record<string, string>) => {
     bump(requests, `${kind}\u0000${status}`);
     const h = status === 200 ? headers : { ...headers, "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" };
-    return new Response(typeof body === "string" && status !== 200 ? `${body}\n` : (body as Uint8Array<ArrayBuffer>), {
-      status,
-      headers: h,
-    });
+    const bytes = typeof body === "string" ? encoder.encode(status === 200 ? body : `${body}\n`) : body;
+    // Stated, so that HEAD (answered by the GET route, without the body) tells the size too.
+    return new Response(bytes as Uint8Array<ArrayBuffer>, { status, headers: { ...h, "content-length": String(bytes.byteLength) } });
   };
 
   /** The viewer rules of WebSockets; a verified token is remembered until it expires (at most a minute). */
@@ -121,7 +125,7 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
       signal.addEventListener("abort", onAbort);
     });
   };
-  const boundMs = (w: LiveWindow) => Math.min(MAX_WAIT_MS, 3 * w.targetDuration * 1000);
+  const boundMs = (w: LiveWindow) => (w.ready ? Math.min(MAX_WAIT_MS, 3 * w.targetDuration * 1000) : FIRST_SEGMENT_WAIT_MS);
   const liveWindow = (name: string) => {
     const l = views!.lookup(name);
     return l.kind === "live" ? l.window : undefined;
@@ -180,10 +184,16 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
     const d = parsed.directives;
     const signal = c.req.raw.signal;
     let w = liveWindow(name)!;
-    if (w.partTarget === 0) {
-      // Live, but no part yet (waiting for the first keyframe): hold like a blocking request.
+    if (!w.ready) {
+      // Live, but its first segment is not complete: EXT-X-TARGETDURATION and PART-TARGET are fixed from it
+      // and never change (RFC 8216bis §6.2.1), so no playlist before it. Held like a blocking request.
       holdOpen(c.env, c.req.raw, boundMs(w));
-      const r = await waitFor(name, "playlist", boundMs(w), () => (liveWindow(name)?.partTarget ?? 1) > 0, signal);
+      const r = await waitFor(name, "playlist", boundMs(w), () => liveWindow(name)?.ready ?? true, signal);
+      if (r === "timeout")
+        return answer("playlist", 503, `stream ${name} has no complete segment yet (waiting for its next keyframe); retry`, {
+          ...headers,
+          "retry-after": "1",
+        });
       if (r !== "ready") return waitFailure("playlist", r, headers);
       const now = liveWindow(name);
       if (!now) return answer("playlist", 404, `no live stream called ${name}`, headers);
@@ -204,7 +214,7 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
       );
       if (r !== "ready") return waitFailure("playlist", r, headers);
       const now = liveWindow(name);
-      if (!now || now.partTarget === 0) return answer("playlist", 404, `no live stream called ${name}`, headers);
+      if (!now?.ready) return answer("playlist", 404, `no live stream called ${name}`, headers);
       w = now;
     }
     const cache = d.msn !== undefined && !w.ended ? "public, max-age=30" : "public, max-age=1";
@@ -299,6 +309,24 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
           type: "gauge",
           help: "Bytes of LL-HLS media held for the stream.",
           samples: byStream.map((s) => [{ stream: s.name }, s.bytes]),
+        },
+        {
+          name: "sluice_hls_segment_splits_total",
+          type: "counter",
+          help: "LL-HLS segments closed at a part boundary without a keyframe, to stay within EXT-X-TARGETDURATION.",
+          samples: byStream.map((s) => [{ stream: s.name }, s.splits]),
+        },
+        {
+          name: "sluice_hls_parts_over_target_total",
+          type: "counter",
+          help: "LL-HLS parts longer than PART-TARGET: a publisher fragment longer than the target, which cannot be split.",
+          samples: byStream.map((s) => [{ stream: s.name }, s.longParts]),
+        },
+        {
+          name: "sluice_hls_segments_over_target_total",
+          type: "counter",
+          help: "LL-HLS segments whose EXTINF rounds above EXT-X-TARGETDURATION: a single fragment outlasting it.",
+          samples: byStream.map((s) => [{ stream: s.name }, s.longSegments]),
         },
         {
           name: "sluice_hls_window_overflows_total",

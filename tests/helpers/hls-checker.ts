@@ -35,6 +35,8 @@ export interface CheckedPlaylist {
   segments: CheckedSegment[];
   preloadHint?: string;
   ended: boolean;
+  /** EXT-X-INDEPENDENT-SEGMENTS is declared: every segment starts with an INDEPENDENT part. */
+  independentSegments: boolean;
 }
 
 export interface CheckOptions {
@@ -79,6 +81,7 @@ const HEADER_TAGS = new Set([
   "EXT-X-MEDIA-SEQUENCE",
   "EXT-X-DISCONTINUITY-SEQUENCE",
   "EXT-X-SKIP",
+  "EXT-X-INDEPENDENT-SEGMENTS",
 ]);
 const EPS = 1e-6;
 
@@ -188,6 +191,7 @@ export function checkPlaylist(text: string, opts: CheckOptions = {}): CheckedPla
   const partHoldBack = num(sc.get("PART-HOLD-BACK"), "EXT-X-SERVER-CONTROL", "PART-HOLD-BACK");
   const canSkipUntil = num(sc.get("CAN-SKIP-UNTIL"), "EXT-X-SERVER-CONTROL", "CAN-SKIP-UNTIL");
   const mediaSequence = Number(need("EXT-X-MEDIA-SEQUENCE"));
+  const independentSegments = head.has("EXT-X-INDEPENDENT-SEGMENTS");
   const discontinuitySequence = Number(head.get("EXT-X-DISCONTINUITY-SEQUENCE") ?? "0");
   const skipText = head.get("EXT-X-SKIP");
   const skipped =
@@ -209,8 +213,13 @@ export function checkPlaylist(text: string, opts: CheckOptions = {}): CheckedPla
       if (uris.has(s.uri!)) throw new Error(`${at}: URI ${s.uri} listed twice`);
       uris.add(s.uri!);
     } else if (i !== segments.length - 1) throw new Error(`${at}: only the last segment may be listed by its parts alone`);
-    if (s.parts.length > 0 && !s.parts[0]!.independent)
-      throw new Error(`${at}: its first part must be INDEPENDENT=YES (segments start at keyframes)`);
+    // A segment may start mid-GOP (§6.2.1: cutting at keyframes is a SHOULD) unless the playlist says
+    // EXT-X-INDEPENDENT-SEGMENTS (§4.4.2.1); a stream's first segment and one after a discontinuity
+    // always start at a keyframe in Sluice.
+    if (s.parts.length > 0 && !s.parts[0]!.independent && (independentSegments || s.msn === 0 || s.discontinuity))
+      throw new Error(
+        `${at}: its first part must be INDEPENDENT=YES (${independentSegments ? "EXT-X-INDEPENDENT-SEGMENTS" : "it follows a discontinuity or starts the playlist"})`,
+      );
     s.parts.forEach((p, j) => {
       if (uris.has(p.uri)) throw new Error(`${at}: URI ${p.uri} listed twice`);
       uris.add(p.uri);
@@ -271,11 +280,20 @@ export function checkPlaylist(text: string, opts: CheckOptions = {}): CheckedPla
     segments,
     preloadHint: hint,
     ended,
+    independentSegments,
   };
 }
 
-/** A reload of the same playlist: sequence numbers continue, listed segments keep their URI and duration. */
+/**
+ * A reload of the same playlist: EXT-X-TARGETDURATION and PART-TARGET unchanged (§6.2.1: the server MUST NOT
+ * change the target duration, nor the playlist but by the changes listed there), sequence numbers continue,
+ * listed segments keep their URI and duration.
+ */
 export function checkReload(prev: CheckedPlaylist, next: CheckedPlaylist): void {
+  if (next.targetDuration !== prev.targetDuration)
+    throw new Error(`EXT-X-TARGETDURATION changed from ${prev.targetDuration} to ${next.targetDuration} (§6.2.1: MUST NOT change)`);
+  if (next.partTarget !== prev.partTarget) throw new Error(`PART-TARGET changed from ${prev.partTarget} to ${next.partTarget}`);
+  if (next.independentSegments !== prev.independentSegments) throw new Error("EXT-X-INDEPENDENT-SEGMENTS came or went");
   if (next.mediaSequence < prev.mediaSequence)
     throw new Error(`EXT-X-MEDIA-SEQUENCE went back from ${prev.mediaSequence} to ${next.mediaSequence}`);
   const lastPrev = prev.segments[prev.segments.length - 1]?.msn ?? prev.mediaSequence - 1;

@@ -14,7 +14,7 @@ const part = (segmentStart: boolean): BuiltPart => ({
 
 /** Segments 0..2 complete with 5 parts each, segment 3 open with 2 parts. */
 function window(): LiveWindow {
-  const w = new LiveWindow({ segments: 6, maxBytes: 1 << 20 }, "e", new Uint8Array(10));
+  const w = new LiveWindow({ segments: 6, maxBytes: 1 << 20, partTarget: 0.2 }, "e", new Uint8Array(10));
   for (let s = 0; s < 3; s++) for (let p = 0; p < 5; p++) w.addPart(part(p === 0));
   w.addPart(part(true));
   w.addPart(part(false));

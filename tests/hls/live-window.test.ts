@@ -18,7 +18,7 @@ const fill = (w: LiveWindow, n: number, parts = 5, size = 1000) => {
 
 describe("LiveWindow", () => {
   test("lists the configured number of segments; older ones stay downloadable as long again, then go", () => {
-    const w = new LiveWindow({ segments: 3, maxBytes: 1 << 20 }, "e", INIT);
+    const w = new LiveWindow({ segments: 3, maxBytes: 1 << 20, partTarget: 0.2 }, "e", INIT);
     fill(w, 8);
     w.endSegment();
     expect(w.segments.map((s) => s.msn)).toEqual([5, 6, 7]);
@@ -30,7 +30,7 @@ describe("LiveWindow", () => {
   });
 
   test("a complete segment is one buffer: its bytes are its parts in order, the parts views into it", () => {
-    const w = new LiveWindow({ segments: 3, maxBytes: 1 << 20 }, "e", INIT);
+    const w = new LiveWindow({ segments: 3, maxBytes: 1 << 20, partTarget: 0.2 }, "e", INIT);
     fill(w, 1, 4, 10);
     const before = [0, 1, 2, 3].map((i) => w.part("e", 0, i)!);
     w.endSegment();
@@ -40,7 +40,7 @@ describe("LiveWindow", () => {
   });
 
   test("the byte cap drops the oldest segments first", () => {
-    const w = new LiveWindow({ segments: 10, maxBytes: 100 + 3 * 5000 + 1000 }, "e", INIT);
+    const w = new LiveWindow({ segments: 10, maxBytes: 100 + 3 * 5000 + 1000, partTarget: 0.2 }, "e", INIT);
     fill(w, 5);
     w.endSegment();
     expect(w.bytes).toBeLessThanOrEqual(w.opts.maxBytes);
@@ -49,7 +49,7 @@ describe("LiveWindow", () => {
   });
 
   test("an open segment that alone outgrows the cap drops everything; the next segment follows a discontinuity", () => {
-    const w = new LiveWindow({ segments: 10, maxBytes: 3500 }, "e", INIT);
+    const w = new LiveWindow({ segments: 10, maxBytes: 3500, partTarget: 0.2 }, "e", INIT);
     fill(w, 1, 2);
     expect(w.addPart(part(1000))).toBe("ok");
     w.endSegment();
@@ -64,7 +64,7 @@ describe("LiveWindow", () => {
   });
 
   test("a new epoch: the next segment follows a discontinuity with its own init; the old init goes with its last segment", () => {
-    const w = new LiveWindow({ segments: 2, maxBytes: 1 << 20 }, "a", INIT);
+    const w = new LiveWindow({ segments: 2, maxBytes: 1 << 20, partTarget: 0.2 }, "a", INIT);
     fill(w, 2);
     w.newEpoch("b", new Uint8Array(50));
     fill(w, 1);
@@ -78,7 +78,7 @@ describe("LiveWindow", () => {
   });
 
   test("has(): a complete segment, a listed part, and a part index past a segment's last meaning part 0 of the next", () => {
-    const w = new LiveWindow({ segments: 5, maxBytes: 1 << 20 }, "e", INIT);
+    const w = new LiveWindow({ segments: 5, maxBytes: 1 << 20, partTarget: 0.2 }, "e", INIT);
     fill(w, 1, 3);
     w.endSegment();
     w.addPart(part(10, true));
@@ -94,11 +94,37 @@ describe("LiveWindow", () => {
     expect(w.hint).toBeUndefined();
   });
 
-  test("the target duration is the ceiling of the longest segment, the part target the longest part in ms", () => {
-    const w = new LiveWindow({ segments: 5, maxBytes: 1 << 20 }, "e", INIT);
+  test("the target duration and part target are fixed when the first segment is complete, then never change", () => {
+    const w = new LiveWindow({ segments: 5, maxBytes: 1 << 20, partTarget: 0.2 }, "e", INIT);
     for (let i = 0; i < 7; i++) w.addPart(part(10, i === 0, 0.2001));
+    expect(w.ready).toBe(false);
+    expect(w.targetDuration).toBe(0);
+    w.addPart(part(10, true)); // ends the first segment (1.4007 s)
+    expect(w.ready).toBe(true);
+    expect(w.targetDuration).toBe(2);
+    expect(w.partTarget).toBe(0.201);
+    expect(w.maxSegment).toBeCloseTo(2.45, 9);
+    // A longer part and a longer segment later change neither; both are counted.
+    w.addPart(part(10, false, 0.5));
+    for (let i = 0; i < 10; i++) w.addPart(part(10, false, 0.2));
+    w.addPart(part(10, true));
+    expect(w.targetDuration).toBe(2);
+    expect(w.partTarget).toBe(0.201);
+    expect(w.longParts).toBe(1);
+    expect(w.longSegments).toBe(1);
+    // A new epoch keeps them: one playlist, one target duration.
+    w.newEpoch("f", new Uint8Array(10));
+    w.addPart(part(10, true, 0.1));
     w.endSegment();
     expect(w.targetDuration).toBe(2);
     expect(w.partTarget).toBe(0.201);
+  });
+
+  test("a short first segment gives the lowest target duration; parts within the configured target keep it as PART-TARGET", () => {
+    const w = new LiveWindow({ segments: 5, maxBytes: 1 << 20, partTarget: 0.2, minTargetDuration: 1 }, "e", INIT);
+    for (let i = 0; i < 3; i++) w.addPart(part(10, i === 0, 0.1));
+    w.endSegment();
+    expect(w.targetDuration).toBe(1);
+    expect(w.partTarget).toBe(0.2);
   });
 });

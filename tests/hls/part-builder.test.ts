@@ -77,6 +77,47 @@ describe("PartBuilder", () => {
     expect(Math.max(...parts.map((p) => p.duration))).toBeLessThanOrEqual(0.2 + 0.0005);
   });
 
+  test("a long GOP after the limit is set: the segment is closed at a part boundary before it outlasts maxSegment", () => {
+    // 100 ms fragments, keyframes at 0 and 1 s, then every 3.5 s.
+    const frags: TimedFragment[] = [];
+    for (let i = 0; i < 100; i++) {
+      const time = i / 10;
+      const keyframe = i === 0 || i === 10 || (i > 10 && (i - 10) % 35 === 0);
+      frags.push({ bytes: new Uint8Array([i]), keyframe, time, duration: 0.1 });
+    }
+    const b = new PartBuilder({ partTarget: 0.2, minSegment: 0.5 });
+    const events = frags.slice(0, 11).flatMap((f) => b.push(f));
+    expect(events.at(-1)).toEqual({ type: "segment-end" }); // the first segment (1 s) is complete
+    b.setLimits({ partTarget: 0.2, minSegment: 0.5, maxSegment: 1.45 });
+    events.push(...frags.slice(11).flatMap((f) => b.push(f)), ...b.flush());
+    const parts = events.flatMap((e) => (e.type === "part" ? [e.part] : []));
+    const segs = segmentsOf(parts);
+    const durations = segs.map((s) => s.reduce((n, p) => n + p.duration, 0));
+    for (const d of durations) expect(d).toBeLessThanOrEqual(1.45 + 1e-9);
+    for (const p of parts) expect(p.duration).toBeLessThanOrEqual(0.2 + 1e-9);
+    expect(b.splits).toBeGreaterThan(0);
+    // Segments that start at a keyframe start with an INDEPENDENT part; split ones do not.
+    for (const s of segs) expect(s[0]!.independent).toBe(frags.find((f) => Math.abs(f.time - s[0]!.start) < 1e-9)!.keyframe);
+    expect(segs.some((s) => !s[0]!.independent)).toBe(true);
+    // Every keyframe still starts a part (so players can join there): INDEPENDENT parts at each.
+    const keyTimes = frags.filter((f) => f.keyframe).map((f) => f.time);
+    expect(parts.filter((p) => p.independent).map((p) => p.start)).toEqual(keyTimes);
+    expect(concat(parts.map((p) => p.bytes))).toEqual(concat(frags.map((f) => f.bytes)));
+  });
+
+  test("a fragment longer than the part target closes the part before it and is a part of its own", () => {
+    const b = new PartBuilder({ partTarget: 0.2, minSegment: 0.5 });
+    const f = (time: number, duration: number, keyframe = false): TimedFragment => ({ bytes: new Uint8Array(4), keyframe, time, duration });
+    const frags = [f(0, 0.1, true), f(0.1, 0.1), f(0.2, 0.1), f(0.3, 0.5), f(0.8, 0.1), f(0.9, 0.1)];
+    const parts = [...frags.flatMap((x) => b.push(x)), ...b.flush()].flatMap((e) => (e.type === "part" ? [e.part] : []));
+    expect(parts.map((p) => [p.start, +p.duration.toFixed(6)])).toEqual([
+      [0, 0.2],
+      [0.2, 0.1],
+      [0.3, 0.5],
+      [0.8, 0.2],
+    ]);
+  });
+
   test("reset drops the open part and waits for the next keyframe", () => {
     const b = new PartBuilder({ partTarget: 0.2, minSegment: 1 });
     const f = (time: number, keyframe = false): TimedFragment => ({ bytes: new Uint8Array(4), keyframe, time, duration: 0.1 });

@@ -12,7 +12,13 @@ const views = (segments = 12, partTarget = 0.2) => new HlsViews({ partTarget, se
  * Feeds fixture `name` through a `Stream` into `v` `loops` times (later loops shifted in time, as one
  * long stream), calling `each` with the window after every fragment.
  */
-function feed(v: HlsViews, name: string, loops = 1, each?: (w: LiveWindow) => void) {
+function feed(
+  v: HlsViews,
+  name: string,
+  loops = 1,
+  each?: (w: LiveWindow) => void,
+  keyframe?: (time: number, f: FragmentEvent) => boolean,
+) {
   const { stream, init, fragments } = fixtureStream(name);
   stream.setInit(init);
   v.started(stream);
@@ -21,9 +27,10 @@ function feed(v: HlsViews, name: string, loops = 1, each?: (w: LiveWindow) => vo
   for (let k = 0; k < loops; k++) {
     for (const f of fragments) {
       const shifted: FragmentEvent = { ...f, decodeTime: f.decodeTime + k * loopTicks };
+      if (keyframe) shifted.keyframe = keyframe(shifted.decodeTime / f.timescale, f);
       v.fragment(stream, stream.addFragment(shifted, Date.now()));
       const l = v.lookup("cam");
-      if (l.kind === "live" && l.window.partTarget > 0) each?.(l.window);
+      if (l.kind === "live" && l.window.ready) each?.(l.window);
     }
   }
   return stream;
@@ -88,7 +95,7 @@ describe("the live playlist", () => {
   test("a publisher restart (new init): EXT-X-DISCONTINUITY and a new EXT-X-MAP, no URI reused", () => {
     const v = views();
     const stream = feed(v, "h264-main-aac.mp4");
-    const { init, fragments } = fixtureStream("h264-baseline-aac.mp4");
+    const { init, fragments } = fixtureStream("h264-midgop-frags.mp4");
     stream.setInit(init);
     v.started(stream);
     let prev = checkPlaylist(writeLivePlaylist(live(v)));
@@ -124,6 +131,45 @@ describe("the live playlist", () => {
     feed(v, "h264-every-frame.mp4", 1, (w) => {
       checkPlaylist(writeLivePlaylist(w), { strictPartMinimum: true });
     });
+  });
+
+  test("a long GOP after a short first one: segments are split at part boundaries, EXT-X-TARGETDURATION stays 1", () => {
+    const v = views();
+    let prev: CheckedPlaylist | undefined;
+    let n = 0;
+    // The fixture's keyframes (0.6 s GOPs) in its first loop only, then one keyframe every 4 s of media.
+    feed(
+      v,
+      "h264-main-aac.mp4",
+      8,
+      (w) => {
+        const p = checkPlaylist(writeLivePlaylist(w));
+        if (prev) checkReload(prev, p);
+        prev = p;
+        n++;
+      },
+      (t, f) => (t < 2.9 ? f.keyframe : Math.abs(t / 4 - Math.round(t / 4)) < 0.01),
+    );
+    expect(n).toBeGreaterThan(200);
+    expect(prev!.targetDuration).toBe(1);
+    expect(prev!.partTarget).toBe(0.2);
+    expect(prev!.segments.filter((s) => s.parts.length > 0 && !s.parts[0]!.independent).length).toBeGreaterThan(0);
+    expect([...v.windows()][0]!.splits).toBeGreaterThan(10);
+    expect([...v.windows()][0]!.longSegments).toBe(0);
+  });
+
+  test("fragments longer than PART-TARGET after it is fixed (a restart with 0.6 s fragments): parts of their own, counted, PART-TARGET kept", () => {
+    const v = views();
+    const stream = feed(v, "h264-main-aac.mp4");
+    const { init, fragments } = fixtureStream("h264-baseline-aac.mp4");
+    stream.setInit(init);
+    v.started(stream);
+    for (const f of fragments) v.fragment(stream, stream.addFragment(f, Date.now()));
+    const text = writeLivePlaylist(live(v));
+    expect(text).toContain("#EXT-X-PART-INF:PART-TARGET=0.2\n");
+    expect([...v.windows()][0]!.longParts).toBe(4);
+    // The playlist says what happened: the checker names the part over PART-TARGET.
+    expect(() => checkPlaylist(text)).toThrow(/over PART-TARGET 0.2/);
   });
 
   test("fragments longer than the part target (512 ms of AAC) raise PART-TARGET to them", () => {

@@ -10,6 +10,7 @@ import { fixture } from "../helpers/fixtures.ts";
 import { type CheckedPlaylist, checkBlockingAnswer, checkPlaylist, checkReload, partId } from "../helpers/hls-checker.ts";
 import { parseExposition } from "../helpers/prometheus.ts";
 import { startTestSluice, type TestSluice } from "../helpers/sluice.ts";
+import { fixtureStream } from "../hls/fixture-stream.ts";
 
 setDefaultTimeout(90_000);
 
@@ -93,6 +94,10 @@ describe("LL-HLS from a live ffmpeg publisher", () => {
       "0=webm",
       "--ingest",
       "0=ts",
+      "--ingest",
+      "0=head",
+      "--ingest",
+      "0=young",
     ]);
     base = `http://127.0.0.1:${sluice.httpPort}/hls/live/`;
   });
@@ -227,6 +232,43 @@ describe("LL-HLS from a live ffmpeg publisher", () => {
     expect(ok.status).toBe(200);
     checkPlaylist(await ok.text());
     expect(await metric(sluice, "sluice_hls_requests_total", { status: "500" })).toBe(0);
+    sock.end();
+  });
+
+  test("HEAD on the playlist, init, segments and parts answers like GET, without a body", async () => {
+    const sock = await quietPublisher(sluice.ingestPorts.head!, "h264-main-aac.mp4");
+    const q = `http://127.0.0.1:${sluice.httpPort}/hls/head/`;
+    const p = checkPlaylist(await stablePlaylist(q));
+    const seg = p.segments[0]!;
+    for (const path of ["index.m3u8", seg.map, seg.uri!, p.segments[p.segments.length - 1]!.parts[0]!.uri]) {
+      const get = await fetch(q + path);
+      const body = new Uint8Array(await get.arrayBuffer());
+      const head = await fetch(q + path, { method: "HEAD" });
+      expect(head.status, path).toBe(200);
+      for (const h of ["content-type", "cache-control", "access-control-allow-origin"])
+        expect(head.headers.get(h), h).toBe(get.headers.get(h));
+      expect(head.headers.get("content-length"), path).toBe(String(body.byteLength));
+      expect((await head.arrayBuffer()).byteLength).toBe(0);
+    }
+    const missing = await fetch(`${q}s-0123456789ab-0.m4s`, { method: "HEAD" });
+    expect(missing.status).toBe(404);
+    sock.end();
+  });
+
+  test("no playlist before the first segment is complete: held, then 503 with Retry-After (targets are fixed from that segment)", async () => {
+    // The init and the fragments of the first 0.5 s: the first segment has started but never completes.
+    const { init, fragments } = fixtureStream("h264-main-aac.mp4");
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port: sluice.ingestPorts.young!, socket: { data() {} } });
+    sock.write(concat([init.bytes, ...fragments.filter((f) => f.decodeTime / f.timescale < 0.5).map((f) => f.bytes)]));
+    const q = `http://127.0.0.1:${sluice.httpPort}/hls/young/`;
+    await Bun.sleep(500); // the publisher's bytes are in
+    const t0 = Date.now();
+    const r = await fetch(`${q}index.m3u8`);
+    const waited = Date.now() - t0;
+    expect(r.status).toBe(503);
+    expect(r.headers.get("retry-after")).toBe("1");
+    expect(await r.text()).toContain("no complete segment yet");
+    expect(waited).toBeGreaterThanOrEqual(5_900);
     sock.end();
   });
 
