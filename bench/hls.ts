@@ -6,7 +6,8 @@
  *   (b) origin throughput with N concurrent players (a separate load-client process, keep-alive
  *       fetch): blocking playlist reloads and part requests served per second, counted from Sluice's
  *       own metrics, with Sluice's CPU and RSS.
- *   bun run bench/hls.ts [--players 1000] [--seconds 15] [--latency-seconds 20]   → bench/results/hls.md
+ *   bun run bench/hls.ts [--players 1000] [--seconds 15] [--latency-seconds 20] [--fragment 100ms|frame]
+ *                        [--out bench/results/hls.md]
  */
 
 import { writeFileSync } from "node:fs";
@@ -23,11 +24,16 @@ const { values: opts } = parseArgs({
     players: { type: "string", default: "1000" },
     seconds: { type: "string", default: "15" },
     "latency-seconds": { type: "string", default: "20" },
+    /** The publisher's fragments: ~100 ms (`-frag_duration 100000`) or one per frame (`frag_every_frame`). */
+    fragment: { type: "string", default: "100ms" },
+    out: { type: "string", default: "bench/results/hls.md" },
   },
 });
 const PLAYERS = Number(opts.players);
 const SECONDS = Number(opts.seconds);
 const LATENCY_SECONDS = Number(opts["latency-seconds"]);
+if (opts.fragment !== "100ms" && opts.fragment !== "frame") throw new Error("--fragment: 100ms or frame");
+const FRAGMENT: "100ms" | "frame" = opts.fragment;
 const HLS_JS = resolve(ROOT, "node_modules/hls.js/dist/hls.min.js");
 
 const hlsCounts = async (port: number) => {
@@ -138,7 +144,13 @@ const m = machineInfo();
 const date = new Date().toISOString().replace("T", " ").slice(0, 16);
 const sluice = await startServer("sluice", [], "hls-sluice.log");
 const ff = runFfmpeg(
-  publisherArgs("h264", `tcp://127.0.0.1:${sluice.ingestPort}`, { prft: true, seconds: 600, size: "640x360", kbps: 1000 }),
+  publisherArgs("h264", `tcp://127.0.0.1:${sluice.ingestPort}`, {
+    prft: true,
+    seconds: 600,
+    size: "640x360",
+    kbps: 1000,
+    fragment: FRAGMENT,
+  }),
 );
 try {
   const ready = Date.now() + 20_000;
@@ -155,9 +167,9 @@ try {
   const md = `# LL-HLS: latency in hls.js and origin throughput
 
 - Date: ${date} UTC; ${m.nproc} cores, ${m.cpuModel}; ${m.ffmpeg}; Bun ${m.bun}; Chromium (Debian), hls.js 1.7.4
-- Command: \`bun run bench/hls.ts --players ${PLAYERS} --seconds ${SECONDS} --latency-seconds ${LATENCY_SECONDS}\` — Sluice (\`src/main.ts\`,
+- Command: \`bun run bench/hls.ts --players ${PLAYERS} --seconds ${SECONDS} --latency-seconds ${LATENCY_SECONDS} --fragment ${FRAGMENT}\` — Sluice (\`src/main.ts\`,
   default LL-HLS options: 200 ms part target) in its own process; ffmpeg publishes 640x360 25 fps H.264 (zerolatency, 1 s GOP,
-  1 Mbit/s) + AAC, ~100 ms fragments with \`-write_prft wallclock\`, over TCP on loopback. Shared 2-core machine: ffmpeg,
+  1 Mbit/s) + AAC, ${FRAGMENT === "frame" ? "a fragment per frame (`frag_every_frame`)" : "~100 ms fragments"} with \`-write_prft wallclock\`, over TCP on loopback. Shared 2-core machine: ffmpeg,
   Sluice, Chromium and the load client compete for the same cores.
 
 ## (a) Latency of hls.js (low-latency mode) in Chromium, loopback
@@ -185,7 +197,7 @@ segment, keep-alive \`fetch\` from one Bun process, for ${f(r.elapsed, 1)} s.
 
 Statuses seen by the client: \`${JSON.stringify(r.statuses)}\`.
 `;
-  writeFileSync(resolve(ROOT, "bench/results/hls.md"), md);
+  writeFileSync(resolve(ROOT, opts.out), md);
   console.log(md);
 } finally {
   ff.stop();
