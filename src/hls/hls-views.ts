@@ -27,6 +27,9 @@ export interface HlsViewsOptions {
   log?: (event: string, fields: Record<string, string | number>) => void;
 }
 
+/** The largest time a JavaScript Date holds, ms from the Unix epoch (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
+
 interface HlsStream {
   window: LiveWindow | undefined;
   builder: PartBuilder;
@@ -201,10 +204,16 @@ export class HlsViews implements StreamSink {
   private timed(s: HlsStream, f: CachedFragment): TimedFragment {
     const ts = f.timescale !== undefined && f.timescale > 0 ? f.timescale : undefined;
     const time = ts !== undefined && f.decodeTime !== undefined ? f.decodeTime / ts : Number.isFinite(f.start) ? f.start! : 0;
-    if (f.prftWallclockMs !== undefined && f.prftMediaTime !== undefined && ts !== undefined) {
-      s.anchor = { wallMs: f.prftWallclockMs, time: f.prftMediaTime / ts };
-    } else s.anchor ??= { wallMs: f.arrivedMs ?? Date.now(), time };
-    const out: TimedFragment = { bytes: f.bytes, keyframe: f.keyframe, time, wallclockMs: s.anchor.wallMs + (time - s.anchor.time) * 1000 };
+    // A media time far from its anchor (a decode-time jump, a prft naming another time) would give a date
+    // EXT-X-PROGRAM-DATE-TIME cannot state: such a prft is ignored, and the arrival becomes the anchor.
+    const at = (a: { wallMs: number; time: number }) => a.wallMs + (time - a.time) * 1000;
+    const prft =
+      f.prftWallclockMs !== undefined && f.prftMediaTime !== undefined && ts !== undefined
+        ? { wallMs: f.prftWallclockMs, time: f.prftMediaTime / ts }
+        : undefined;
+    if (prft && Math.abs(at(prft)) <= MAX_DATE_MS) s.anchor = prft;
+    else if (!s.anchor || !(Math.abs(at(s.anchor)) <= MAX_DATE_MS)) s.anchor = { wallMs: f.arrivedMs ?? Date.now(), time };
+    const out: TimedFragment = { bytes: f.bytes, keyframe: f.keyframe, time, wallclockMs: at(s.anchor) };
     if (f.duration !== undefined && ts !== undefined) out.duration = f.duration / ts;
     return out;
   }

@@ -47,6 +47,8 @@ export interface IndexedSegment {
   wallclockMs: number;
 }
 
+/** The latest wallclock a recording may carry: a four-digit year (file names, ISO 8601). */
+const MAX_WALLCLOCK_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Longest mime accepted from a sidecar. */
 const MAX_MIME = 512;
 const HEADER_RE = /^sluice-recording 1 (fmp4|webm) (\d{1,15}) (\d{1,15}) (\d{1,15}) ("[^\n]*")$/;
@@ -94,6 +96,9 @@ export function parseIndex(text: string): SegmentIndex | undefined {
   return { header, points, end };
 }
 
+/** Longest keyframe-to-keyframe span taken from an index, seconds (a GOP of 10 minutes is not a live stream). */
+const MAX_SEGMENT_SECONDS = 600;
+
 /**
  * The segments of a file of `fileBytes` bytes: keyframe to keyframe, the last one up to `end`. Without
  * a valid `end` the last segment is left out (its end is not known yet).
@@ -107,12 +112,11 @@ export function indexSegments(index: SegmentIndex, fileBytes: number): IndexedSe
     const a = bounds[i]!;
     const b = bounds[i + 1]!;
     if (b.offset > fileBytes) break;
-    out.push({
-      offset: a.offset,
-      length: b.offset - a.offset,
-      duration: (b.decodeTime - a.decodeTime) / header.timescale,
-      wallclockMs: a.wallclockMs,
-    });
+    const duration = (b.decodeTime - a.decodeTime) / header.timescale;
+    // A decode-time jump (a publisher's timestamps, or a damaged index) ends the usable index there:
+    // no keyframe-to-keyframe span of a live stream lasts longer than MAX_SEGMENT_SECONDS.
+    if (!(duration >= 0 && duration <= MAX_SEGMENT_SECONDS)) break;
+    out.push({ offset: a.offset, length: b.offset - a.offset, duration, wallclockMs: a.wallclockMs });
   }
   return out;
 }
@@ -122,13 +126,15 @@ export function indexIsComplete(index: SegmentIndex, fileBytes: number): boolean
   return index.end !== undefined && index.end.offset === fileBytes;
 }
 
-/** The wallclock of a fragment's first sample: from its `prft` when it has one, else `fallbackMs`. */
+/** The wallclock of a fragment's first sample: from its `prft` when it has one that gives a date from 1970 to 9999, else `fallbackMs`. */
 export function fragmentWallclock(
   frag: Pick<FragmentEvent, "decodeTime" | "timescale" | "prftWallclockMs" | "prftMediaTime">,
   fallbackMs: number,
 ): number {
   if (frag.prftWallclockMs === undefined || frag.prftMediaTime === undefined || !(frag.timescale > 0)) return fallbackMs;
-  return frag.prftWallclockMs + ((frag.decodeTime - frag.prftMediaTime) / frag.timescale) * 1000;
+  const wall = frag.prftWallclockMs + ((frag.decodeTime - frag.prftMediaTime) / frag.timescale) * 1000;
+  // A prft media time far from the decode time gives a date no file name or index line can hold.
+  return wall >= 0 && wall <= MAX_WALLCLOCK_MS ? wall : fallbackMs;
 }
 
 /**

@@ -98,6 +98,8 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
   /** Holds until `ready()` or the bound passes; capped per stream; a client that goes away frees its place. */
   const waitFor = (name: string, kind: Kind, ms: number, ready: () => boolean, signal: AbortSignal): Promise<WaitResult> => {
     if (ready()) return Promise.resolve("ready");
+    // The client may have gone while the request was being admitted: never park it.
+    if (signal.aborted) return Promise.resolve("aborted");
     const n = waiters.get(name) ?? 0;
     if (n >= config.hlsMaxWaiters) {
       if (refused++ % 1000 === 0) log.warn("hls-waiters-full", { stream: name, waiters: n, limit: config.hlsMaxWaiters });

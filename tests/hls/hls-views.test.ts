@@ -71,6 +71,21 @@ describe("HlsViews", () => {
     expect(after.segments.filter((s) => s.discontinuity)).toHaveLength(1);
   });
 
+  test("a decode time far from its prft anchor (a hostile publisher) re-anchors on arrival: the playlist still renders", () => {
+    const v = make();
+    const { stream, init, fragments } = fixtureStream("h264-main-aac.mp4");
+    stream.setInit(init);
+    v.started(stream);
+    for (const f of fragments)
+      v.fragment(stream, stream.addFragment({ ...f, prftWallclockMs: Date.now(), prftMediaTime: 2 ** 62 }, Date.now()));
+    const l = v.lookup("cam");
+    if (l.kind !== "live") throw new Error(l.kind);
+    expect(l.window.ready).toBe(true);
+    const p = checkPlaylist(writeLivePlaylist(l.window));
+    expect(p.segments.length).toBeGreaterThan(0);
+    for (const s of l.window.segments) expect(Math.abs(s.wallclockMs! - Date.now())).toBeLessThan(60_000);
+  });
+
   test("media names: exactly the three forms, nothing else", () => {
     const re = new RegExp(`^${MEDIA_NAME_PATTERN}$`);
     for (const ok of ["init-0123456789ab.mp4", "s-0123456789ab-0.m4s", "p-0123456789ab-12-3.m4s"]) {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createParser } from "../../src/container/index.ts";
 import { DEFAULT_PARSER_OPTIONS, type FragmentEvent } from "../../src/container/types.ts";
 import {
+  fragmentWallclock,
   headerLine,
   IndexScanner,
   indexIsComplete,
@@ -47,6 +48,18 @@ describe("sidecar index", () => {
     expect(indexSegments(index, 9000).map((s) => s.offset)).toEqual([1000]);
   });
 
+  test("a decode-time jump ends the usable index there (no absurd durations or dates in the listing and playlists)", () => {
+    const jumped = [
+      headerLine(HEADER),
+      pointLine("s", { offset: 1000, decodeTime: 0, wallclockMs: 1_800_000_000_000 }),
+      pointLine("s", { offset: 5000, decodeTime: 90_000, wallclockMs: 1_800_000_001_000 }),
+      pointLine("s", { offset: 7000, decodeTime: 90_000 * 1e12, wallclockMs: 1_800_000_002_000 }),
+      pointLine("e", { offset: 9000, decodeTime: 90_000 * 1e12 + 45_000, wallclockMs: 1_800_000_002_500 }),
+    ].join("");
+    const segments = indexSegments(parseIndex(jumped)!, 9000);
+    expect(segments.map((s) => s.duration)).toEqual([1]);
+  });
+
   test("garbage stops the parse at the first bad line; a bad header or mime rejects it all", () => {
     const lines = sidecar.split("\n");
     expect(parseIndex([lines[0], lines[1], "s 900 5 5", lines[2], ""].join("\n"))!.points).toHaveLength(1); // offset inside the init
@@ -63,6 +76,16 @@ describe("sidecar index", () => {
   test("an end past the file's size is ignored (the file was cut): the last segment is left out", () => {
     const index = parseIndex(sidecar)!;
     expect(indexSegments(index, 8000).map((s) => s.offset)).toEqual([1000]);
+  });
+});
+
+describe("fragmentWallclock", () => {
+  test("a prft gives the wallclock; one whose media time is far from the decode time falls back (no date a file name cannot hold)", () => {
+    const frag = { decodeTime: 180_000, timescale: 90_000, prftWallclockMs: 1_800_000_000_000, prftMediaTime: 90_000 };
+    expect(fragmentWallclock(frag, 5)).toBe(1_800_000_001_000);
+    expect(fragmentWallclock({ ...frag, prftMediaTime: 2 ** 62 }, 5)).toBe(5);
+    expect(fragmentWallclock({ ...frag, decodeTime: 2 ** 62 }, 5)).toBe(5);
+    expect(fragmentWallclock({ ...frag, prftWallclockMs: -10_000 }, 5)).toBe(5);
   });
 });
 
