@@ -15,7 +15,7 @@ import { startHttpServer } from "./server/http-server.ts";
 import { bundlePlayer } from "./server/player-bundle.ts";
 import { StreamRegistry } from "./stream/registry.ts";
 import { ServerCounters } from "./stream/server-counters.ts";
-import { type StreamSink, teeSinks } from "./stream/sink.ts";
+import { type NamedView, teeSinks } from "./stream/sink.ts";
 
 /** A running Sluice: the bound ports, the stream registry, and a way to stop it. */
 export interface Sluice {
@@ -49,7 +49,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   const counters = new ServerCounters();
   const fanout = createFanout(config, log);
   // Views that follow every stream change after the WebSocket fan-out (LL-HLS, recording).
-  const views: StreamSink[] = [];
+  const views: NamedView[] = [];
   const hls = config.hls
     ? new HlsViews({
         partTarget: config.hlsPartMs / 1000,
@@ -59,10 +59,14 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
         log: (event, fields) => log.info(event, fields),
       })
     : undefined;
-  if (hls) views.push(hls);
+  if (hls) views.push({ name: "hls", sink: hls });
   const recorder = config.recordDir ? createRecorder(config, log) : undefined;
-  if (recorder) views.push(recorder);
-  const local = teeSinks(fanout, ...views);
+  if (recorder) views.push({ name: "recording", sink: recorder });
+  const viewFailed = (view: string, stream: { name: string }, e: unknown) => {
+    counters.viewError(view);
+    log.warn("view-failed", { stream: stream.name, view, message: e instanceof Error ? e.message : String(e) });
+  };
+  const local = teeSinks(fanout, views, viewFailed);
   // Cluster mode only: the Redis code is loaded (and connections made) only with --redis.
   const cluster: Cluster | undefined = config.redis
     ? await (await import("./cluster/index.ts")).startCluster({
@@ -94,7 +98,7 @@ export async function startSluice(config: Config, log: Logger = createLogger(con
   });
   // Streams followed from another node (only while they have viewers here) are recorded by their
   // publishing node, not again here: followers get the fan-out and LL-HLS only.
-  cluster?.attach(hls ? teeSinks(fanout, hls) : fanout);
+  cluster?.attach(teeSinks(fanout, hls ? [{ name: "hls", sink: hls }] : [], viewFailed));
   const stopWatchdog = startIdleWatchdog(admission, config.publisherIdleSeconds);
   const ingests: TcpIngest[] = [];
   const udp: UdpIngest[] = [];

@@ -130,6 +130,12 @@ export function renderMetrics(
         .map(([reason, n]) => [{ reason }, n]),
     },
     {
+      name: "sluice_view_errors_total",
+      type: "counter",
+      help: "Exceptions in the views that follow the fan-out (LL-HLS, recording), by view; the relay goes on.",
+      samples: [...counters.viewErrors].map(([view, n]) => [{ view }, n]),
+    },
+    {
       name: "sluice_parser_errors_total",
       type: "counter",
       help: "Publishers closed for bad input, by reason.",

@@ -8,6 +8,13 @@ export class ServerCounters {
   /** Slow-viewer events by stream, kept here so they survive the stream being forgotten. */
   viewersTotal = 0;
 
+  /** Exceptions thrown by views that follow the fan-out, by view ("hls", "recording"). */
+  readonly viewErrors = new Map<string, number>();
+
+  viewError(view: string): void {
+    this.viewErrors.set(view, (this.viewErrors.get(view) ?? 0) + 1);
+  }
+
   parserError(reason: string): void {
     this.parserErrors.set(reason, (this.parserErrors.get(reason) ?? 0) + 1);
   }

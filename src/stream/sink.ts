@@ -16,28 +16,37 @@ export interface StreamSink {
   skipped(stream: Stream): void;
 }
 
+/** A view that follows the fan-out (LL-HLS, recording), named for logs and metrics. */
+export interface NamedView {
+  name: string;
+  sink: StreamSink;
+}
+
 /**
- * One sink that hands every change to each of `sinks` in order (the WebSocket fan-out first, then the
- * views that follow it: LL-HLS, recording). A sink that throws does not keep the others from the change.
+ * One sink that hands every change first to `primary` (the WebSocket fan-out: its exceptions reach the
+ * caller, as before) and then to each view in order. A view that throws is reported through
+ * `onViewError` and the others still get the change: a view can never end a publisher or the relay.
  */
-export function teeSinks(first: StreamSink, ...rest: StreamSink[]): StreamSink {
-  if (rest.length === 0) return first;
-  const all = [first, ...rest];
-  const each = (f: (s: StreamSink) => void) => {
-    let error: unknown;
-    for (const s of all) {
+export function teeSinks(
+  primary: StreamSink,
+  views: readonly NamedView[],
+  onViewError: (view: string, stream: Stream, error: unknown) => void,
+): StreamSink {
+  if (views.length === 0) return primary;
+  const each = (stream: Stream, f: (s: StreamSink) => void) => {
+    f(primary);
+    for (const v of views) {
       try {
-        f(s);
+        f(v.sink);
       } catch (e) {
-        error ??= e;
+        onViewError(v.name, stream, e);
       }
     }
-    if (error !== undefined) throw error;
   };
   return {
-    started: (stream) => each((s) => s.started(stream)),
-    fragment: (stream, fragment) => each((s) => s.fragment(stream, fragment)),
-    ended: (stream, error) => each((s) => s.ended(stream, error)),
-    skipped: (stream) => each((s) => s.skipped(stream)),
+    started: (stream) => each(stream, (s) => s.started(stream)),
+    fragment: (stream, fragment) => each(stream, (s) => s.fragment(stream, fragment)),
+    ended: (stream, error) => each(stream, (s) => s.ended(stream, error)),
+    skipped: (stream) => each(stream, (s) => s.skipped(stream)),
   };
 }
