@@ -57,7 +57,7 @@ import {
   tearDown,
   topology,
 } from "./lib/netns.ts";
-import { BUN, cpuSeconds, lineReader, machineJiffies, ROOT, spawnChild, stop } from "./lib/processes.ts";
+import { BUN, clientsDone, cpuSeconds, lineReader, machineJiffies, ROOT, spawnChild, stop } from "./lib/processes.ts";
 import { ensureRecordings, fragmentsFor, loadPlan, type Plan, TMP } from "./lib/recording.ts";
 import { fmt, median, percentile, table } from "./lib/stats.ts";
 
@@ -548,17 +548,7 @@ async function fanout(server: "sluice" | "baseline", variant: string, plan: Plan
     const code = await publisher.exited;
     clearTimeout(timer);
     if (code !== 0) throw new Error(`publisher failed (.bench-tmp/logs/${tag}-publisher.log)`);
-    await Promise.all(
-      clients.map((c) =>
-        c.lines
-          .next((l) => l === "done", 15_000, "clients done")
-          .catch(() => {
-            c.proc.stdin!.write("stop\n");
-            c.proc.stdin!.flush();
-            return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
-          }),
-      ),
-    );
+    await clientsDone(clients);
     const cpu1 = cpuSeconds(proc.pid);
     const m1 = machineJiffies();
     await Promise.all(clients.map((c) => Promise.race([c.proc.exited, Bun.sleep(10_000)])));

@@ -4,7 +4,7 @@ import { FileWriter } from "../src/record/file-writer.ts";
 import type { ClientConfig, ClientResult } from "./child/clients.ts";
 import type { PublisherConfig } from "./child/publisher.ts";
 import { machineInfo } from "./lib/machine.ts";
-import { BUN, cpuSeconds, lineReader, spawnChild, startServer, stop } from "./lib/processes.ts";
+import { BUN, clientsDone, cpuSeconds, lineReader, spawnChild, startServer, stop } from "./lib/processes.ts";
 import { bitrateMbps, loadPlan, type Plan, RECIPES, TMP } from "./lib/recording.ts";
 
 /**
@@ -109,17 +109,7 @@ async function relay(plan: Plan, record: boolean, run: number): Promise<RelayRun
     const pcfg: PublisherConfig = { recording: plan.path, port: server.ingestPort, seconds, out: resolve(TMP, `${tag}-publisher.json`) };
     const publisher = spawnChild([BUN, "bench/child/publisher.ts", JSON.stringify(pcfg)], { log: `${tag}-publisher.log` });
     if ((await publisher.exited) !== 0) throw new Error(`publisher failed (${tag})`);
-    await Promise.all(
-      clients.map((c) =>
-        c.lines
-          .next((l) => l === "done", 15_000, "clients done")
-          .catch(() => {
-            c.proc.stdin!.write("stop\n");
-            c.proc.stdin!.flush();
-            return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
-          }),
-      ),
-    );
+    await clientsDone(clients);
     const cpu1 = cpuSeconds(server.pid);
     const wall = (performance.now() - t0) / 1000;
     const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();

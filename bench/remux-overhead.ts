@@ -17,40 +17,33 @@ import { TMP } from "./lib/recording.ts";
 
 const SECONDS = 20;
 mkdirSync(TMP, { recursive: true });
-const src = resolve(TMP, "remux-overhead-src.flv");
-const make = Bun.spawnSync([
-  "ffmpeg",
-  "-y",
-  "-hide_banner",
-  "-loglevel",
-  "error",
-  "-f",
-  "lavfi",
-  "-i",
-  `testsrc2=size=1280x720:rate=30:duration=${SECONDS}`,
-  "-f",
-  "lavfi",
-  "-i",
-  `sine=duration=${SECONDS}:sample_rate=48000`,
-  "-c:v",
-  "libx264",
-  "-preset",
-  "veryfast",
-  "-tune",
-  "zerolatency",
-  "-g",
-  "60",
-  "-b:v",
-  "3M",
-  "-c:a",
-  "aac",
-  "-b:a",
-  "128k",
-  "-f",
-  "flv",
-  src,
+/** Encodes SECONDS of testsrc2 720p30 + a sine with `codecs` (video, then audio, then muxer options) into `out`. */
+function encodeSource(out: string, codecs: string[]): string {
+  const r = Bun.spawnSync([
+    "ffmpeg",
+    "-y",
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=1280x720:rate=30:duration=${SECONDS}`,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=duration=${SECONDS}:sample_rate=48000`,
+    ...codecs,
+    out,
+  ]);
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  return out;
+}
+
+const src = encodeSource(resolve(TMP, "remux-overhead-src.flv"), [
+  ...["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "60", "-b:v", "3M"],
+  ...["-c:a", "aac", "-b:a", "128k", "-f", "flv"],
 ]);
-if (make.exitCode !== 0) throw new Error(make.stderr.toString());
 
 /** Sum of the packet sizes ffprobe reports: the media bytes, without any container. */
 const mediaBytes = (path: string) =>
@@ -93,40 +86,10 @@ for (const mode of ["frame", "100"]) {
   await s.stop();
 }
 // ffmpeg's own muxers, whose bytes Sluice relays as they are: the same media cut per frame and per ~100 ms.
-const webmSrc = resolve(TMP, "remux-overhead-src.webm");
-const vp8 = Bun.spawnSync([
-  "ffmpeg",
-  "-y",
-  "-hide_banner",
-  "-loglevel",
-  "error",
-  "-f",
-  "lavfi",
-  "-i",
-  `testsrc2=size=1280x720:rate=30:duration=${SECONDS}`,
-  "-f",
-  "lavfi",
-  "-i",
-  `sine=duration=${SECONDS}:sample_rate=48000`,
-  "-c:v",
-  "libvpx",
-  "-deadline",
-  "realtime",
-  "-cpu-used",
-  "8",
-  "-g",
-  "60",
-  "-b:v",
-  "3M",
-  "-c:a",
-  "libopus",
-  "-b:a",
-  "128k",
-  "-f",
-  "webm",
-  webmSrc,
+const webmSrc = encodeSource(resolve(TMP, "remux-overhead-src.webm"), [
+  ...["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-g", "60", "-b:v", "3M"],
+  ...["-c:a", "libopus", "-b:a", "128k", "-f", "webm"],
 ]);
-if (vp8.exitCode !== 0) throw new Error(vp8.stderr.toString());
 const FMP4 = "empty_moov+default_base_moof+frag_keyframe+skip_trailer";
 const direct = [
   {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { ClientConfig, ClientResult } from "../child/clients.ts";
 import type { PublisherConfig } from "../child/publisher.ts";
-import { BUN, cpuSeconds, lineReader, machineJiffies, rssKiB, spawnChild, startServer, stop } from "./processes.ts";
+import { BUN, clientsDone, cpuSeconds, lineReader, machineJiffies, rssKiB, spawnChild, startServer, stop } from "./processes.ts";
 import { fragmentsFor, type Plan, TMP } from "./recording.ts";
 import { median, percentile } from "./stats.ts";
 
@@ -115,17 +115,7 @@ export async function runFanout(o: FanoutOptions, plan: Plan): Promise<FanoutRes
     if ((await publisher.exited) !== 0) throw new Error(`publisher failed (see .bench-tmp/logs/${tag}-publisher.log)`);
     await profiling;
     // Every client says "done" when all its viewers have the last fragment; stragglers are told to stop.
-    await Promise.all(
-      clients.map((c) =>
-        c.lines
-          .next((l) => l === "done", 15_000, "clients done")
-          .catch(() => {
-            c.proc.stdin!.write("stop\n");
-            c.proc.stdin!.flush();
-            return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
-          }),
-      ),
-    );
+    await clientsDone(clients);
     const cpu1 = cpuSeconds(server.pid);
     const m1 = machineJiffies();
     await Promise.all(clients.map((c) => Promise.race([c.proc.exited, Bun.sleep(10_000)])));

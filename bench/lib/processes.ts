@@ -177,3 +177,27 @@ export function lineReader(proc: Subprocess<"pipe" | "ignore", "pipe", "inherit"
     },
   };
 }
+
+/** A load-client process (bench/child/clients.ts) with its stdout read line by line. */
+interface LoadClient {
+  proc: Subprocess<"pipe" | "ignore", "pipe", "inherit">;
+  lines: ReturnType<typeof lineReader>;
+}
+
+/**
+ * Waits until every load client says "done" (all its viewers have the last fragment); a client that
+ * has not within 15 s is told to stop and given 10 s more.
+ */
+export async function clientsDone(clients: readonly LoadClient[]): Promise<void> {
+  await Promise.all(
+    clients.map((c) =>
+      c.lines
+        .next((l) => l === "done", 15_000, "clients done")
+        .catch(() => {
+          c.proc.stdin!.write("stop\n");
+          c.proc.stdin!.flush();
+          return c.lines.next((l) => l === "done", 10_000, "clients done after stop");
+        }),
+    ),
+  );
+}

@@ -6,6 +6,7 @@
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
+import { isStatableWallclock, prftWallclock } from "../stream/wallclock.ts";
 import { LiveWindow, type LiveWindowOptions } from "./live-window.ts";
 import { newEpoch } from "./media-names.ts";
 import { type BuildEvent, PartBuilder, type PartBuilderOptions, type TimedFragment } from "./part-builder.ts";
@@ -26,9 +27,6 @@ export interface HlsViewsOptions {
   /** One line per event that matters (the stream name among the fields). */
   log?: (event: string, fields: Record<string, string | number>) => void;
 }
-
-/** The largest time a JavaScript Date holds, ms from the Unix epoch (ECMA-262 §21.4.1.1). */
-const MAX_DATE_MS = 8.64e15;
 
 interface HlsStream {
   window: LiveWindow | undefined;
@@ -204,15 +202,12 @@ export class HlsViews implements StreamSink {
   private timed(s: HlsStream, f: CachedFragment): TimedFragment {
     const ts = f.timescale !== undefined && f.timescale > 0 ? f.timescale : undefined;
     const time = ts !== undefined && f.decodeTime !== undefined ? f.decodeTime / ts : Number.isFinite(f.start) ? f.start! : 0;
-    // A media time far from its anchor (a decode-time jump, a prft naming another time) would give a date
-    // EXT-X-PROGRAM-DATE-TIME cannot state: such a prft is ignored, and the arrival becomes the anchor.
+    // Fragments without a usable prft are placed from the last anchor; one that would give a date
+    // EXT-X-PROGRAM-DATE-TIME cannot state (a decode-time jump) makes the arrival the anchor.
     const at = (a: { wallMs: number; time: number }) => a.wallMs + (time - a.time) * 1000;
-    const prft =
-      f.prftWallclockMs !== undefined && f.prftMediaTime !== undefined && ts !== undefined
-        ? { wallMs: f.prftWallclockMs, time: f.prftMediaTime / ts }
-        : undefined;
-    if (prft && Math.abs(at(prft)) <= MAX_DATE_MS) s.anchor = prft;
-    else if (!s.anchor || !(Math.abs(at(s.anchor)) <= MAX_DATE_MS)) s.anchor = { wallMs: f.arrivedMs ?? Date.now(), time };
+    const prft = prftWallclock(f);
+    if (prft !== undefined) s.anchor = { wallMs: prft, time };
+    else if (!s.anchor || !isStatableWallclock(at(s.anchor))) s.anchor = { wallMs: f.arrivedMs ?? Date.now(), time };
     const out: TimedFragment = { bytes: f.bytes, keyframe: f.keyframe, time, wallclockMs: at(s.anchor) };
     if (f.duration !== undefined && ts !== undefined) out.duration = f.duration / ts;
     return out;

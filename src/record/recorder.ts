@@ -5,12 +5,13 @@ import type { Logger } from "../log.ts";
 import type { CachedFragment } from "../stream/gop-cache.ts";
 import type { StreamSink } from "../stream/sink.ts";
 import type { Stream } from "../stream/stream.ts";
+import { prftWallclock } from "../stream/wallclock.ts";
 import { parseRecordingFileName, randomTag, recordingFileName } from "./file-names.ts";
 import { FileWriter } from "./file-writer.ts";
 import { RecordingStats } from "./recording-stats.ts";
 import { RecordingStore } from "./recording-store.ts";
 import { chooseDeletions } from "./retention.ts";
-import { EndTracker, fragmentWallclock } from "./segment-index.ts";
+import { EndTracker } from "./segment-index.ts";
 
 /** The config slice recording uses. */
 export type RecorderConfig = Pick<
@@ -158,7 +159,7 @@ export function createRecorder(config: RecorderConfig, log: Logger): Recorder {
       const init = s?.init;
       if (!s || !init || s.writer.failed || frag.decodeTime === undefined || !(frag.timescale! > 0)) return;
       const now = Date.now();
-      const wall = fragmentWallclock({ ...frag, decodeTime: frag.decodeTime, timescale: frag.timescale! }, frag.arrivedMs ?? now);
+      const wall = prftWallclock(frag) ?? frag.arrivedMs ?? now;
       const per = stats.of(stream.name);
       if (s.file && frag.keyframe && now - s.file.openedAt >= rotateMs) closeFile(s);
       if (!s.file) {

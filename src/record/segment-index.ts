@@ -11,6 +11,7 @@
  */
 
 import type { ContainerFormat, FragmentEvent, ParserEvent } from "../container/types.ts";
+import { prftWallclock } from "../stream/wallclock.ts";
 
 export interface IndexHeader {
   format: ContainerFormat;
@@ -47,8 +48,6 @@ export interface IndexedSegment {
   wallclockMs: number;
 }
 
-/** The latest wallclock a recording may carry: a four-digit year (file names, ISO 8601). */
-const MAX_WALLCLOCK_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Longest mime accepted from a sidecar. */
 const MAX_MIME = 512;
 const HEADER_RE = /^sluice-recording 1 (fmp4|webm) (\d{1,15}) (\d{1,15}) (\d{1,15}) ("[^\n]*")$/;
@@ -126,17 +125,6 @@ export function indexIsComplete(index: SegmentIndex, fileBytes: number): boolean
   return index.end !== undefined && index.end.offset === fileBytes;
 }
 
-/** The wallclock of a fragment's first sample: from its `prft` when it has one that gives a date from 1970 to 9999, else `fallbackMs`. */
-export function fragmentWallclock(
-  frag: Pick<FragmentEvent, "decodeTime" | "timescale" | "prftWallclockMs" | "prftMediaTime">,
-  fallbackMs: number,
-): number {
-  if (frag.prftWallclockMs === undefined || frag.prftMediaTime === undefined || !(frag.timescale > 0)) return fallbackMs;
-  const wall = frag.prftWallclockMs + ((frag.decodeTime - frag.prftMediaTime) / frag.timescale) * 1000;
-  // A prft media time far from the decode time gives a date no file name or index line can hold.
-  return wall >= 0 && wall <= MAX_WALLCLOCK_MS ? wall : fallbackMs;
-}
-
 /**
  * Tracks the end of the written fragments on the index timescale: the last fragment on that
  * timescale (the video track's; audio-only fragments of a stream with video are on another) plus its
@@ -207,7 +195,7 @@ export class IndexScanner {
       this.ends = new EndTracker(ev.timescale);
       this.firstDecode = ev.decodeTime;
     }
-    const wall = fragmentWallclock(ev, this.startMs + ((ev.decodeTime - this.firstDecode) / index.header.timescale) * 1000);
+    const wall = prftWallclock(ev) ?? this.startMs + ((ev.decodeTime - this.firstDecode) / index.header.timescale) * 1000;
     if (ev.keyframe && ev.timescale === index.header.timescale)
       index.points.push({ offset: at, decodeTime: ev.decodeTime, wallclockMs: wall });
     this.ends.add(ev, wall);

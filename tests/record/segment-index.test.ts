@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { createParser } from "../../src/container/index.ts";
 import { DEFAULT_PARSER_OPTIONS, type FragmentEvent } from "../../src/container/types.ts";
 import {
-  fragmentWallclock,
   headerLine,
   IndexScanner,
   indexIsComplete,
@@ -76,16 +75,6 @@ describe("sidecar index", () => {
   test("an end past the file's size is ignored (the file was cut): the last segment is left out", () => {
     const index = parseIndex(sidecar)!;
     expect(indexSegments(index, 8000).map((s) => s.offset)).toEqual([1000]);
-  });
-});
-
-describe("fragmentWallclock", () => {
-  test("a prft gives the wallclock; one whose media time is far from the decode time falls back (no date a file name cannot hold)", () => {
-    const frag = { decodeTime: 180_000, timescale: 90_000, prftWallclockMs: 1_800_000_000_000, prftMediaTime: 90_000 };
-    expect(fragmentWallclock(frag, 5)).toBe(1_800_000_001_000);
-    expect(fragmentWallclock({ ...frag, prftMediaTime: 2 ** 62 }, 5)).toBe(5);
-    expect(fragmentWallclock({ ...frag, decodeTime: 2 ** 62 }, 5)).toBe(5);
-    expect(fragmentWallclock({ ...frag, prftWallclockMs: -10_000 }, 5)).toBe(5);
   });
 });
 
