@@ -49,6 +49,12 @@ export async function verifyViewerToken(secret: string, stream: string, token: s
   return { ok: true };
 }
 
+/** The expiry (Unix seconds) a viewer token states, undefined when it is not shaped like one (not a verification). */
+export function viewerTokenExpiry(token: string): number | undefined {
+  const m = /^(\d{1,12})\./.exec(token);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Extracts a key from `?key=` or `Authorization: Bearer <key>`. */
 export function presentedKey(url: URL, authorization: string | null | undefined): string | undefined {
   const bearer = authorization && /^Bearer\s+(.+)$/i.exec(authorization.trim());

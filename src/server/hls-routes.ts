@@ -7,7 +7,7 @@ import type { LiveWindow } from "../hls/live-window.ts";
 import { MEDIA_NAME_PATTERN, parseMediaName } from "../hls/media-names.ts";
 import { writeLivePlaylist } from "../hls/playlist-writer.ts";
 import type { Logger } from "../log.ts";
-import { checkViewer } from "./viewer-access.ts";
+import { cachedViewerCheck } from "./viewer-access.ts";
 
 export interface HlsRoutesDeps {
   /** Undefined with `--hls off`: every LL-HLS request is a 404 that says so. */
@@ -60,7 +60,7 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
   const blocked = new Map<Kind, number>();
   const timeouts = new Map<Kind, number>();
   const waiters = new Map<string, number>();
-  const verified = new Map<string, number>();
+  const viewerCheck = cachedViewerCheck(config, TOKEN_CACHE);
   let refused = 0;
   let waiting = 0;
   const bump = <K>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1);
@@ -80,19 +80,11 @@ export function createHlsRoutes(deps: HlsRoutesDeps): HlsRoutes {
     return new Response(bytes as Uint8Array<ArrayBuffer>, { status, headers: { ...h, "content-length": String(bytes.byteLength) } });
   };
 
-  /** The viewer rules of WebSockets; a verified token is remembered until it expires (at most a minute). */
+  /** The viewer rules of WebSockets (verified tokens remembered, see `cachedViewerCheck`); a valid token goes into every URI. */
   const admit = async (url: URL, origin: string | undefined, name: string) => {
-    const token = url.searchParams.get("token") ?? undefined;
-    const key = `${name}\u0000${token}`;
-    const until = verified.get(key);
-    const cached = config.viewerSecret !== "" && token !== undefined && until !== undefined && until > Date.now();
-    const denied = await checkViewer(url, origin ?? null, name, cached ? { ...config, viewerSecret: "" } : config);
-    if (denied || config.viewerSecret === "" || !token) return { denied, query: "" };
-    if (!cached) {
-      if (verified.size >= TOKEN_CACHE) verified.clear();
-      verified.set(key, Math.min(Number(token.slice(0, token.indexOf("."))) * 1000, Date.now() + 60_000));
-    }
-    return { denied, query: `?token=${encodeURIComponent(token)}` };
+    const denied = await viewerCheck(url, origin ?? null, name);
+    const token = url.searchParams.get("token");
+    return { denied, query: !denied && config.viewerSecret !== "" && token ? `?token=${encodeURIComponent(token)}` : "" };
   };
 
   /** Holds until `ready()` or the bound passes; capped per stream; a client that goes away frees its place. */
